@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import MarqueeCore
+import MarqueeStore
+
+/// All-or-nothing seat holds with a time limit.
+struct HoldRoutes {
+    let catalog: CatalogService
+    let inventory: SeatInventory
+    let clock: any TimeSource
+
+    struct HoldRequest: Decodable {
+        let seatIds: [String]
+    }
+
+    struct HoldBody: Encodable {
+        let holdId: String
+        let showId: String
+        let status: String
+        let seatIds: [String]
+        let seats: [Hold.Line]
+        let total: Money
+        let createdAt: Date
+        let expiresAt: Date
+
+        init(_ hold: Hold, now: Date) {
+            holdId = hold.id.rawValue
+            showId = hold.showId.rawValue
+            status = hold.status(at: now).rawValue
+            seatIds = hold.seatIds.map(\.rawValue)
+            seats = hold.seats
+            total = hold.total
+            createdAt = hold.createdAt
+            expiresAt = hold.expiresAt
+        }
+    }
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.post("shows/:show_id/holds", use: create)
+        group.get("holds/:hold_id", use: get)
+        group.delete("holds/:hold_id", use: release)
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let snapshot = catalog.snapshot
+        let id = context.parameters.get("show_id") ?? ""
+        guard let show = snapshot.index.showsById[Show.ID(id)],
+            let screen = snapshot.index.screensById[show.screenId],
+            let index = snapshot.seatIndexes[show.screenId]
+        else { throw BookingError.notFound("show", id) }
+        let body = try await APIJSON.decode(HoldRequest.self, from: request, context: context)
+        let seatIds = body.seatIds.map { Seat.ID($0.trimmingCharacters(in: .whitespaces).uppercased()) }
+        let hold = try await inventory.hold(seatIds: seatIds, of: show, layout: screen.layout, index: index, for: user)
+        return try APIJSON.response(
+            HoldBody(hold, now: clock.now), status: .created, headers: [.location: "/api/v1/holds/\(hold.id)"])
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = context.parameters.get("hold_id") ?? ""
+        // Someone else's hold is answered exactly like one that does not exist.
+        guard let hold = try await inventory.hold(Hold.ID(id)), hold.userId == user else {
+            throw BookingError.notFound("hold", id)
+        }
+        return try APIJSON.response(HoldBody(hold, now: clock.now))
+    }
+
+    @Sendable func release(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = context.parameters.get("hold_id") ?? ""
+        let hold = try await inventory.release(Hold.ID(id), by: user)
+        return try APIJSON.response(HoldBody(hold, now: clock.now))
+    }
+}

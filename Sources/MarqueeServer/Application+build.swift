@@ -1,0 +1,36 @@
+import Hummingbird
+import Logging
+import MarqueeCore
+import MarqueeStore
+
+/// Builds the HTTP application around an opened box office.
+public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
+    let configuration = box.configuration
+    let router = buildRouter(box)
+    let expiry = HoldExpiryService(
+        inventory: box.inventory, interval: configuration.expirySweepInterval, logger: box.logger)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
+        services: [expiry],
+        logger: box.logger)
+}
+
+/// The routes: health at the root, the JSON API under /api/v1.
+public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    HealthRoutes(database: box.database).register(on: router)
+
+    let api = router.group("api/v1").add(middleware: AuthMiddleware(tokens: box.tokens))
+    let clock = box.environment.clock
+    CatalogRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock).register(on: api)
+    SeatRoutes(catalog: box.catalog, inventory: box.inventory, cache: SeatMapCache(), clock: clock).register(on: api)
+    HoldRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock).register(on: api)
+    AuthRoutes(
+        accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
+        bcryptCost: box.configuration.bcryptCost
+    ).register(on: api)
+    return router
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import MarqueeCore
+import MarqueeStore
+
+/// Time and identifiers, injected so tests can control them.
+public struct AppEnvironment: Sendable {
+    public var clock: any TimeSource
+    public var ids: any IdentifierSource
+
+    public init(clock: any TimeSource = SystemTimeSource(), ids: any IdentifierSource = RandomIdentifierSource()) {
+        self.clock = clock
+        self.ids = ids
+    }
+}
+
+/// The long-lived parts of a running Marquee, opened and wired once.
+public struct BoxOffice: Sendable {
+    public let configuration: ServerConfiguration
+    public let environment: AppEnvironment
+    public let database: MarqueeDatabase
+    public let catalog: CatalogService
+    public let accounts: any AccountStore
+    public let inventory: SeatInventory
+    public let tokens: TokenIssuer
+    public let logger: Logger
+
+    /// Opens and migrates the database, loads demo data into an empty one when
+    /// configured to, and loads the catalog.
+    public static func open(_ configuration: ServerConfiguration, environment: AppEnvironment = AppEnvironment())
+        async throws -> BoxOffice
+    {
+        var logger = Logger(label: "marquee")
+        logger.logLevel = configuration.logLevel
+        let database = try MarqueeDatabase(path: configuration.databasePath)
+        let accounts = SQLiteAccountStore(database: database)
+        if configuration.demoData, try await database.isEmpty() {
+            try await DemoData.load(
+                into: database, accounts: accounts, clock: environment.clock, ids: environment.ids,
+                bcryptCost: configuration.bcryptCost)
+            logger.info("loaded demo data", metadata: ["database": "\(configuration.databasePath)"])
+        }
+        let catalog = try await CatalogService(store: SQLiteCatalogStore(database: database), clock: environment.clock)
+        let inventory = SeatInventory(
+            ledger: SQLiteSeatLedger(database: database), clock: environment.clock, ids: environment.ids,
+            policy: HoldPolicy(ttl: configuration.holdTTL), logger: logger)
+        let secret = try configuration.tokenSecret ?? Self.tokenSecret(in: configuration.dataDirectory)
+        let tokens = await TokenIssuer(secret: secret, clock: environment.clock, lifetime: configuration.tokenLifetime)
+        return BoxOffice(
+            configuration: configuration, environment: environment, database: database, catalog: catalog,
+            accounts: accounts, inventory: inventory, tokens: tokens, logger: logger)
+    }
+
+    /// The token-signing secret kept beside the database, made on first start.
+    static func tokenSecret(in directory: String) throws -> String {
+        let path = (directory as NSString).appendingPathComponent("token-secret")
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8), existing.utf8.count >= 32 {
+            return existing.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let secret = Data(bytes).base64EncodedString()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        return secret
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+
+/// Everything `marquee serve` can be told, read once: command line, then
+/// environment (MARQUEE_*), then these defaults.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDirectory = "./data"
+    /// Seconds a hold keeps its seats.
+    public var holdTTL: TimeInterval = 600
+    /// Load the demo catalog into an empty database.
+    public var demoData = true
+    public var logLevel: Logger.Level = .info
+    /// bcrypt work factor for passwords (4...31).
+    public var bcryptCost: UInt8 = 10
+    /// How long a sign-in token stays valid.
+    public var tokenLifetime: TimeInterval = 7 * 24 * 3600
+    /// How often the expiry timer sweeps holds whose time is up.
+    public var expirySweepInterval: Duration = .milliseconds(250)
+    /// Secret for signing tokens; generated and kept in the data directory when nil.
+    public var tokenSecret: String?
+
+    public init() {}
+
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("marquee.sqlite") }
+
+    /// Fills unset values from MARQUEE_* environment variables.
+    public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        func value(_ name: String) -> String? { environment["MARQUEE_\(name)"].flatMap { $0.isEmpty ? nil : $0 } }
+        if let host = value("HOST") { self.host = host }
+        if let text = value("PORT") {
+            guard let port = Int(text), (0...65535).contains(port) else { throw ConfigurationError("MARQUEE_PORT", text) }
+            self.port = port
+        }
+        if let dir = value("DATA_DIR") { dataDirectory = dir }
+        if let text = value("HOLD_TTL") {
+            guard let ttl = TimeInterval(text), ttl >= 1, ttl <= 86400 else { throw ConfigurationError("MARQUEE_HOLD_TTL", text) }
+            holdTTL = ttl
+        }
+        if let text = value("NO_DEMO") { demoData = !["1", "true", "yes"].contains(text.lowercased()) }
+        if let text = value("LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ConfigurationError("MARQUEE_LOG_LEVEL", text) }
+            logLevel = level
+        }
+        if let text = value("BCRYPT_COST") {
+            guard let cost = UInt8(text), (4...31).contains(cost) else { throw ConfigurationError("MARQUEE_BCRYPT_COST", text) }
+            bcryptCost = cost
+        }
+        if let secret = value("TOKEN_SECRET") { tokenSecret = secret }
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let name: String
+    public let value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+    public var description: String { "invalid value '\(value)' for \(name)" }
+}

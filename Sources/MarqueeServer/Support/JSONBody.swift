@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import MarqueeCore
+
+/// The API's JSON conventions: snake_case keys and ISO-8601 UTC times.
+enum APIJSON {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    /// A JSON response with the given status.
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws
+        -> Response
+    {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+
+    /// Decodes a request body, answering malformed JSON, wrong types and missing
+    /// fields with a 400 that names the field.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else {
+            throw Problem(.badRequest, code: "invalid_json", detail: "the request needs a JSON body")
+        }
+        do {
+            return try decoder.decode(T.self, from: buffer)
+        } catch let error as DecodingError {
+            throw problem(for: error)
+        } catch {
+            throw Problem(.badRequest, code: "invalid_json", detail: "the body is not valid JSON")
+        }
+    }
+
+    private static func problem(for error: DecodingError) -> Problem {
+        func field(_ path: [any CodingKey]) -> String {
+            path.map { $0.intValue.map { "[\($0)]" } ?? snakeCase($0.stringValue) }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let name = field(context.codingPath + [key])
+            return Problem(
+                .badRequest, code: "missing_field", detail: "\(name) is required", extensions: ["field": .string(name)])
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let name = field(context.codingPath)
+            return Problem(
+                .badRequest, code: "invalid_field", detail: "\(name) must be \(describe(type))",
+                extensions: ["field": .string(name)])
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return Problem(.badRequest, code: "invalid_json", detail: "the body is not valid JSON")
+            }
+            let name = field(context.codingPath)
+            return Problem(
+                .badRequest, code: "invalid_field", detail: "\(name): \(context.debugDescription)",
+                extensions: ["field": .string(name)])
+        @unknown default:
+            return Problem(.badRequest, code: "invalid_json", detail: "the body could not be read")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+
+    static func snakeCase(_ key: String) -> String {
+        var result = ""
+        for character in key {
+            if character.isUppercase {
+                result += "_" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+extension Request {
+    /// A query parameter, nil when absent or empty.
+    func query(_ name: String) -> String? {
+        guard let value = uri.queryParameters[Substring(name)].map(String.init), !value.isEmpty else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import MarqueeCore
+
+/// An RFC 9457 problem document with a stable `code`, the one shape of every error.
+public struct Problem: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var detail: String
+    public var extensions: [String: ProblemValue] = [:]
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, detail: String, extensions: [String: ProblemValue] = [:]) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.extensions = extensions
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var object: [String: ProblemValue] = extensions
+        object["type"] = .string("https://marquee.dev/problems/\(code.replacingOccurrences(of: "_", with: "-"))")
+        object["title"] = .string(status.reasonPhrase)
+        object["status"] = .int(status.code)
+        object["detail"] = .string(detail)
+        object["code"] = .string(code)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var headers = self.headers
+        headers[.contentType] = "application/problem+json"
+        return Response(
+            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(object))))
+    }
+}
+
+public enum ProblemValue: Encodable, Sendable, Hashable {
+    case string(String)
+    case int(Int)
+    case strings([String])
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .strings(let value): try container.encode(value)
+        }
+    }
+}
+
+extension BookingError {
+    /// The one place where domain errors become HTTP answers.
+    var problem: Problem {
+        switch self {
+        case .invalidField(let field, let reason):
+            Problem(.badRequest, code: "invalid_field", detail: "\(field): \(reason)", extensions: ["field": .string(field)])
+        case .unknownSeats(let seats):
+            Problem(
+                .badRequest, code: "unknown_seats",
+                detail: "no such seats in this show: \(seats.map(\.rawValue).joined(separator: ", "))",
+                extensions: ["field": .string("seat_ids"), "unknown_seats": .strings(seats.map(\.rawValue))])
+        case .tooManySeats(let requested, let max):
+            Problem(
+                .badRequest, code: "too_many_seats", detail: "at most \(max) seats per hold, asked for \(requested)",
+                extensions: ["field": .string("seat_ids"), "max_seats": .int(max)])
+        case .seatsUnavailable(let unavailable, let suggested):
+            Problem(
+                .conflict, code: "seats_unavailable",
+                detail: "seats no longer available: \(unavailable.map(\.rawValue).joined(separator: ", "))",
+                extensions: [
+                    "unavailable_seats": .strings(unavailable.map(\.rawValue)),
+                    "suggested_seats": .strings(suggested.map(\.rawValue)),
+                ])
+        case .holdExists(let hold):
+            Problem(
+                .conflict, code: "hold_exists",
+                detail: "you already hold seats for this show in hold \(hold); release it or check out first",
+                extensions: ["hold_id": .string(hold.rawValue)])
+        case .holdNotActive(let hold, let status):
+            Problem(
+                .conflict, code: "hold_\(status.rawValue)", detail: "hold \(hold) is \(status.rawValue)",
+                extensions: ["hold_id": .string(hold.rawValue), "hold_status": .string(status.rawValue)])
+        case .showClosed(let show):
+            Problem(.conflict, code: "show_closed", detail: "show \(show) has started; its seats can no longer be held")
+        case .notFound(let kind, let id):
+            Problem(.notFound, code: "\(kind)_not_found", detail: "no \(kind) with id '\(id)'")
+        case .emailTaken(let email):
+            Problem(
+                .conflict, code: "email_taken", detail: "an account with e-mail \(email) exists; sign in instead",
+                extensions: ["field": .string("email")])
+        case .invalidCredentials:
+            Problem(.unauthorized, code: "invalid_credentials", detail: "e-mail or password is wrong")
+        case .unauthenticated(let reason):
+            Problem(.unauthorized, code: "unauthenticated", detail: reason)
+        }
+    }
+}

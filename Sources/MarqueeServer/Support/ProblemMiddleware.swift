@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import Logging
+import MarqueeCore
+
+/// Turns every error into a problem document and logs one line per request with
+/// method, path, status and duration. Anything not mapped is a 500, logged loudly.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let problem = Self.problem(for: error, request: request, context: context)
+            response = try problem.response(from: request, context: context)
+        }
+        let elapsed = ContinuousClock.now - start
+        context.logger.info(
+            "\(request.method) \(request.uri.path) \(response.status.code) \(Self.milliseconds(elapsed))ms")
+        return response
+    }
+
+    static func problem(for error: any Error, request: Request, context: Context) -> Problem {
+        switch error {
+        case let problem as Problem: return problem
+        case let error as BookingError: return error.problem
+        case let error as HTTPError:
+            let code: String =
+                switch error.status {
+                case .contentTooLarge: "body_too_large"
+                case .notFound: "not_found"
+                case .methodNotAllowed: "method_not_allowed"
+                case .badRequest: "bad_request"
+                default: "http_\(error.status.code)"
+                }
+            let detail = error.body ?? (error.status == .notFound ? "no such route: \(request.uri.path)" : error.status.reasonPhrase)
+            return Problem(error.status, code: code, detail: detail)
+        default:
+            context.logger.error(
+                "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return Problem(.internalServerError, code: "internal_error", detail: "something went wrong on our side")
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return String(format: "%.2f", ms)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import JWTKit
+import MarqueeCore
+import Synchronization
+
+/// Signs and checks the bearer tokens of signed-in users (HS256 JWTs with an expiry).
+public final class TokenIssuer: Sendable {
+    struct Claims: JWTPayload {
+        var sub: SubjectClaim
+        var exp: ExpirationClaim
+        var iat: IssuedAtClaim
+
+        // Expiry is checked against the injected clock in `user(for:)`.
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    private let keys: JWTKeyCollection
+    private let clock: any TimeSource
+    private let lifetime: TimeInterval
+    /// Tokens already verified, so the hot path skips the HMAC and the key actor.
+    private let verified = Mutex<[String: (User.ID, Date)]>([:])
+
+    /// - Parameter secret: at least 32 bytes.
+    public init(secret: String, clock: any TimeSource, lifetime: TimeInterval) async {
+        precondition(secret.utf8.count >= 32, "token secret must be at least 32 bytes")
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.clock = clock
+        self.lifetime = lifetime
+    }
+
+    public func token(for user: User.ID) async throws -> String {
+        let now = clock.now
+        return try await keys.sign(
+            Claims(sub: SubjectClaim(value: user.rawValue), exp: ExpirationClaim(value: now + lifetime), iat: IssuedAtClaim(value: now)))
+    }
+
+    /// The user a token belongs to; throws `unauthenticated` for a bad or expired token.
+    public func user(for token: String) async throws -> User.ID {
+        let now = clock.now
+        if let (user, expiry) = verified.withLock({ $0[token] }) {
+            guard expiry > now else { throw BookingError.unauthenticated("the token has expired; sign in again") }
+            return user
+        }
+        let claims: Claims
+        do {
+            claims = try await keys.verify(token, as: Claims.self)
+        } catch {
+            throw BookingError.unauthenticated("the bearer token is not valid")
+        }
+        guard claims.exp.value > now else { throw BookingError.unauthenticated("the token has expired; sign in again") }
+        let user = User.ID(claims.sub.value)
+        verified.withLock { cache in
+            if cache.count >= 100_000 { cache.removeAll(keepingCapacity: true) }
+            cache[token] = (user, claims.exp.value)
+        }
+        return user
+    }
+}

@@ -1,0 +1,68 @@
+import GRDB
+
+/// The schema, as named steps applied once each and recorded by GRDB in
+/// `grdb_migrations`.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001_catalog") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE cities (
+                        id TEXT PRIMARY KEY, name TEXT NOT NULL, country TEXT NOT NULL,
+                        time_zone TEXT NOT NULL, currency TEXT NOT NULL,
+                        latitude REAL NOT NULL, longitude REAL NOT NULL);
+                    CREATE TABLE venues (
+                        id TEXT PRIMARY KEY, city_id TEXT NOT NULL REFERENCES cities(id),
+                        name TEXT NOT NULL, address TEXT NOT NULL,
+                        latitude REAL NOT NULL, longitude REAL NOT NULL);
+                    CREATE TABLE screens (
+                        id TEXT PRIMARY KEY, venue_id TEXT NOT NULL REFERENCES venues(id),
+                        name TEXT NOT NULL, layout TEXT NOT NULL);
+                    CREATE TABLE movies (
+                        id TEXT PRIMARY KEY, title TEXT NOT NULL, kind TEXT NOT NULL,
+                        genres TEXT NOT NULL, language TEXT NOT NULL,
+                        duration_minutes INTEGER NOT NULL, certification TEXT NOT NULL,
+                        release_date TEXT NOT NULL, synopsis TEXT NOT NULL);
+                    CREATE TABLE shows (
+                        id TEXT PRIMARY KEY, movie_id TEXT NOT NULL REFERENCES movies(id),
+                        venue_id TEXT NOT NULL REFERENCES venues(id),
+                        screen_id TEXT NOT NULL REFERENCES screens(id),
+                        starts_at REAL NOT NULL, ends_at REAL NOT NULL, prices TEXT NOT NULL,
+                        seat_version INTEGER NOT NULL DEFAULT 0);
+                    CREATE INDEX shows_by_start ON shows(starts_at);
+                    """)
+        }
+        migrator.registerMigration("002_accounts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        name TEXT NOT NULL, password_hash TEXT NOT NULL,
+                        role TEXT NOT NULL, created_at REAL NOT NULL);
+                    """)
+        }
+        migrator.registerMigration("003_seat_inventory") { db in
+            // status: 0 available, 1 held, 2 booked, 3 blocked (SeatStatus.code).
+            try db.execute(
+                sql: """
+                    CREATE TABLE show_seats (
+                        show_id TEXT NOT NULL, seat_id TEXT NOT NULL,
+                        status INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 3),
+                        hold_id TEXT, expires_at REAL,
+                        CHECK (status <> 1 OR (hold_id IS NOT NULL AND expires_at IS NOT NULL)),
+                        PRIMARY KEY (show_id, seat_id)) WITHOUT ROWID;
+                    CREATE INDEX show_seats_by_hold ON show_seats(hold_id) WHERE hold_id IS NOT NULL;
+                    CREATE TABLE holds (
+                        id TEXT PRIMARY KEY, show_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                        seats TEXT NOT NULL, total_amount INTEGER NOT NULL, currency TEXT NOT NULL,
+                        created_at REAL NOT NULL, expires_at REAL NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('active','released','expired','confirmed')),
+                        ended_at REAL);
+                    CREATE INDEX holds_active_by_expiry ON holds(expires_at) WHERE status = 'active';
+                    CREATE INDEX holds_by_show_user ON holds(show_id, user_id) WHERE status = 'active';
+                    """)
+        }
+        return migrator
+    }
+}

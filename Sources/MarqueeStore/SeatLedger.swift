@@ -1,0 +1,101 @@
+import Foundation
+import MarqueeCore
+
+/// The state of one seat of a show as the database has it.
+public struct SeatState: Hashable, Sendable {
+    public var status: SeatStatus
+    public var holdId: Hold.ID?
+    public var expiresAt: Date?
+
+    public init(status: SeatStatus, holdId: Hold.ID? = nil, expiresAt: Date? = nil) {
+        self.status = status
+        self.holdId = holdId
+        self.expiresAt = expiresAt
+    }
+
+    public static let available = SeatState(status: .available)
+
+    /// A held seat whose hold has run out is free, whether or not it was swept yet.
+    public func isFree(at now: Date) -> Bool {
+        status == .available || (status == .held && (expiresAt ?? .distantPast) <= now)
+    }
+
+    /// What a buyer should be shown for this seat at `now`.
+    public func visibleStatus(at now: Date) -> SeatStatus { isFree(at: now) ? .available : status }
+}
+
+/// All seats of a show at one version.
+public struct ShowSeats: Sendable {
+    public var showId: Show.ID
+    public var version: Int64
+    public var seats: [Seat.ID: SeatState]
+
+    public init(showId: Show.ID, version: Int64, seats: [Seat.ID: SeatState]) {
+        self.showId = showId
+        self.version = version
+        self.seats = seats
+    }
+
+    /// The soonest moment a held seat of this show turns free on its own.
+    public var nextExpiry: Date? {
+        seats.values.lazy.filter { $0.status == .held }.compactMap(\.expiresAt).min()
+    }
+}
+
+/// Seats of one show that changed in one committed step, and the version it made.
+public struct SeatDelta: Sendable, Hashable {
+    public var showId: Show.ID
+    public var version: Int64
+    public var seats: [Seat.ID: SeatState]
+
+    public init(showId: Show.ID, version: Int64, seats: [Seat.ID: SeatState]) {
+        self.showId = showId
+        self.version = version
+        self.seats = seats
+    }
+}
+
+/// A hold ready to be written: priced, with its id and expiry chosen.
+public struct HoldDraft: Sendable {
+    public var hold: Hold
+    public init(_ hold: Hold) { self.hold = hold }
+}
+
+/// One step for the ledger. A batch of them runs in one transaction, each step
+/// all-or-nothing on its own.
+public enum LedgerCommand: Sendable {
+    case hold(HoldDraft, now: Date)
+    case release(Hold.ID, by: User.ID, now: Date)
+    case expire(now: Date, limit: Int)
+    case load(Show.ID)
+}
+
+public enum LedgerResult: Sendable {
+    case held(Hold, SeatDelta)
+    case released(Hold, SeatDelta?)
+    case expired([SeatDelta], holds: Int)
+    case loaded(ShowSeats?)
+
+    var deltas: [SeatDelta] {
+        switch self {
+        case .held(_, let delta): [delta]
+        case .released(_, let delta): delta.map { [$0] } ?? []
+        case .expired(let deltas, _): deltas
+        case .loaded: []
+        }
+    }
+}
+
+/// The durable seat inventory: SQLite now, PostgreSQL later, proven by the same
+/// contract tests.
+public protocol SeatLedger: Sendable {
+    /// Runs the commands in order in one transaction. A command that breaks a
+    /// rule fails alone with its `BookingError`; any other error fails the batch.
+    func apply(_ commands: [LedgerCommand]) async throws -> [Result<LedgerResult, BookingError>]
+    func hold(_ id: Hold.ID) async throws -> Hold?
+    /// Seats that can be held now, per show.
+    func availableCounts(_ shows: [Show.ID], now: Date) async throws -> [Show.ID: Int]
+    /// Seats that are in more than one live hold, or held without a live hold:
+    /// must always be empty (used by tests and the benchmark).
+    func invariantViolations(now: Date) async throws -> [String]
+}

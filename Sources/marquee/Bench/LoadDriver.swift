@@ -1,0 +1,173 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The HTTP side of the benchmark: buyers, requests, and timing.
+struct LoadDriver: Sendable {
+    let client: HTTPClient
+    let base: String
+
+    struct SeatInfo: Decodable, Sendable {
+        let id: String
+        let row: String
+        let x: Int
+        let y: Int
+    }
+
+    enum Outcome { case success, conflict, error }
+
+    struct Measurement {
+        var count = 0
+        var successes = 0
+        var conflicts = 0
+        var errors = 0
+        var seconds = 0.0
+        var latencies: [Double] = []
+
+        var rate: Double { Double(count) / seconds }
+
+        func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            let sorted = latencies.sorted()
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000
+        }
+    }
+
+    @discardableResult
+    func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil) async throws -> (Int, ByteBuffer) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 4 << 20)
+        return (Int(response.status.code), bytes)
+    }
+
+    func seatMap(_ show: String) async throws -> [SeatInfo] {
+        struct Body: Decodable { let seats: [SeatInfo] }
+        let (status, bytes) = try await request(.GET, "/api/v1/shows/\(show)/seats")
+        guard status == 200 else { throw BenchError("GET seats answered \(status)") }
+        return try JSONDecoder().decode(Body.self, from: bytes).seats
+    }
+
+    /// Registers `count` buyers and returns their tokens.
+    func buyers(_ count: Int) async throws -> [String] {
+        let run = UUID().uuidString.prefix(8).lowercased()
+        struct Session: Decodable { let token: String }
+        return try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            var tokens = [String](repeating: "", count: count)
+            var next = 0
+            func add(_ group: inout ThrowingTaskGroup<(Int, String), any Error>) {
+                let i = next
+                next += 1
+                group.addTask {
+                    let body = #"{"email":"bench-\#(run)-\#(i)@bench.marquee.test","password":"bench-password","name":"Bench \#(i)"}"#
+                    let (status, bytes) = try await request(.POST, "/api/v1/auth/register", body: body)
+                    guard status == 201 else { throw BenchError("register answered \(status)") }
+                    return (i, try JSONDecoder().decode(Session.self, from: bytes).token)
+                }
+            }
+            for _ in 0..<min(16, count) { add(&group) }
+            while let (i, token) = try await group.next() {
+                tokens[i] = token
+                if next < count { add(&group) }
+            }
+            return tokens
+        }
+    }
+
+    /// Holds 1-4 adjacent seats near the centre, then releases them after a short while.
+    func holdAndRelease(show: String, seats: [SeatInfo], token: String) async throws -> (Outcome, Double) {
+        let pick = Self.pick(seats)
+        let body = "{\"seat_ids\":[\(pick.map { "\"\($0)\"" }.joined(separator: ","))]}"
+        let start = ContinuousClock.now
+        let (status, bytes) = try await request(.POST, "/api/v1/shows/\(show)/holds", token: token, body: body)
+        let elapsed = Self.seconds(ContinuousClock.now - start)
+        switch status {
+        case 201:
+            struct Held: Decodable { let hold_id: String }
+            let hold = try JSONDecoder().decode(Held.self, from: bytes).hold_id
+            try await Task.sleep(for: .milliseconds(Int.random(in: 5...50)))
+            try await request(.DELETE, "/api/v1/holds/\(hold)", token: token)
+            return (.success, elapsed)
+        case 409: return (.conflict, elapsed)
+        default: return (.error, elapsed)
+        }
+    }
+
+    /// Seats side by side, with rows and positions drawn towards the middle.
+    static func pick(_ seats: [SeatInfo]) -> [String] {
+        let rows = Dictionary(grouping: seats, by: \.y).sorted { $0.key < $1.key }.map { $0.value.sorted { $0.x < $1.x } }
+        func central(_ count: Int) -> Int {
+            let value = (Double.random(in: 0..<1) + Double.random(in: 0..<1) + Double.random(in: 0..<1)) / 3
+            return min(count - 1, Int(value * Double(count)))
+        }
+        let row = rows[central(rows.count)]
+        let count = Int.random(in: 1...4)
+        let start = max(0, min(row.count - count, central(row.count) - count / 2))
+        return row[start..<min(row.count, start + count)].map(\.id)
+    }
+
+    /// Runs `connections` workers for `seconds`, each sending requests back to back.
+    func measure(
+        connections: Int, seconds: Double, _ work: @escaping @Sendable (Int) async throws -> Any
+    ) async throws -> Measurement {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let start = ContinuousClock.now
+        let total = await withTaskGroup(of: Measurement.self) { group in
+            for worker in 0..<connections {
+                group.addTask {
+                    var local = Measurement()
+                    while ContinuousClock.now < deadline {
+                        let began = ContinuousClock.now
+                        do {
+                            let result = try await work(worker)
+                            local.count += 1
+                            if let (outcome, latency) = result as? (Outcome, Double) {
+                                local.latencies.append(latency)
+                                switch outcome {
+                                case .success: local.successes += 1
+                                case .conflict: local.conflicts += 1
+                                case .error: local.errors += 1
+                                }
+                            } else {
+                                local.latencies.append(Self.seconds(ContinuousClock.now - began))
+                                if let (status, _) = result as? (Int, ByteBuffer), status >= 400 { local.errors += 1 }
+                            }
+                        } catch {
+                            local.errors += 1
+                        }
+                    }
+                    return local
+                }
+            }
+            var total = Measurement()
+            for await part in group {
+                total.count += part.count
+                total.successes += part.successes
+                total.conflicts += part.conflicts
+                total.errors += part.errors
+                total.latencies += part.latencies
+            }
+            return total
+        }
+        var result = total
+        result.seconds = Self.seconds(ContinuousClock.now - start)
+        return result
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

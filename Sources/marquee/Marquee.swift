@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import MarqueeServer
+import MarqueeStore
+
+@main
+struct Marquee: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Marquee: a seat-booking box office for cinemas and live events.",
+        subcommands: [Serve.self, Migrate.self, Seed.self, Bench.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options shared by the commands that open the database.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Directory of the SQLite database (env MARQUEE_DATA_DIR, default ./data).")
+    var dataDir: String?
+
+    func configuration() throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        try configuration.applyEnvironment()
+        if let dataDir { configuration.dataDirectory = dataDir }
+        return configuration
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the box office (the default command).")
+
+    @Option(help: "Address to listen on (env MARQUEE_HOST, default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one (env MARQUEE_PORT, default 8080).") var port: Int?
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Seconds a hold keeps its seats (env MARQUEE_HOLD_TTL, default 600).") var holdTtl: Int?
+    @Flag(help: "Do not load demo data into an empty database (env MARQUEE_NO_DEMO=1).") var noDemo = false
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env MARQUEE_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        var configuration = try store.configuration()
+        if let host { configuration.host = host }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+            configuration.port = port
+        }
+        if let holdTtl {
+            guard (1...86400).contains(holdTtl) else { throw ValidationError("--hold-ttl must be 1...86400 seconds") }
+            configuration.holdTTL = TimeInterval(holdTtl)
+        }
+        if noDemo { configuration.demoData = false }
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+            configuration.logLevel = level
+        }
+        let box = try await BoxOffice.open(configuration)
+        try await buildApplication(box).runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or migrate the database, then exit.")
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let configuration = try store.configuration()
+        let database = try MarqueeDatabase(path: configuration.databasePath)
+        print("migrated \(database.path): \(try await database.appliedMigrations().joined(separator: ", "))")
+    }
+}
+
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load the demo data into an empty database, then exit.")
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        var configuration = try store.configuration()
+        configuration.demoData = false
+        let box = try await BoxOffice.open(configuration)
+        guard try await box.database.isEmpty() else {
+            print("\(configuration.databasePath) already has a catalog; nothing loaded")
+            return
+        }
+        try await DemoData.load(
+            into: box.database, accounts: box.accounts, clock: box.environment.clock, ids: box.environment.ids,
+            bcryptCost: configuration.bcryptCost)
+        print("loaded demo data into \(configuration.databasePath)")
+    }
+}
