@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
         .testTarget(
             name: "MarqueeStoreTests",
-            dependencies: ["MarqueeStore", "MarqueeCore"]
+            dependencies: ["MarqueeStore", "MarqueeCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "MarqueeServerTests",

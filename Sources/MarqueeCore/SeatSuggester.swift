@@ -50,7 +50,9 @@ public struct SeatSuggester: Sendable {
     {
         let x = Double(block.map(\.x).reduce(0, +)) / Double(block.count)
         let y = Double(block[0].y)
-        let distance = ((x - centreX) * (x - centreX) + (y - centreY) * (y - centreY)).squareRoot()
+        // Moving to another row costs a little more than sliding along the same one.
+        let dy = (y - centreY) * 1.2
+        let distance = ((x - centreX) * (x - centreX) + dy * dy).squareRoot()
         let categoryPenalty = block.allSatisfy { wanted.contains($0.category) } ? 0.0 : 6.0
         return distance + categoryPenalty
     }

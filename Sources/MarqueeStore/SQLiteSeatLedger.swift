@@ -55,10 +55,14 @@ public struct SQLiteSeatLedger: SeatLedger {
                 """
         ).execute(arguments: StatementArguments([hold.id.rawValue, hold.expiresAt.storedValue, show] + seats + [now.storedValue]))
         if db.changesCount != seats.count {
+            // The savepoint rolls back the seats this statement did take; name the others.
             let taken = try String.fetchAll(
                 db,
-                sql: "SELECT seat_id FROM show_seats WHERE show_id = ? AND seat_id IN (\(marks)) AND NOT \(free)",
-                arguments: StatementArguments([show] + seats + [now.storedValue]))
+                sql: """
+                    SELECT seat_id FROM show_seats WHERE show_id = ? AND seat_id IN (\(marks))
+                    AND NOT \(free) AND hold_id IS NOT ?
+                    """,
+                arguments: StatementArguments([show] + seats + [now.storedValue, hold.id.rawValue]))
             let present = try String.fetchAll(
                 db, sql: "SELECT seat_id FROM show_seats WHERE show_id = ? AND seat_id IN (\(marks))",
                 arguments: StatementArguments([show] + seats))

@@ -4,8 +4,6 @@ import MarqueeCore
 /// aisles, a cross-aisle between price bands, wheelchair spaces at row ends.
 enum DemoLayouts {
     struct Hall {
-        var rows: Int
-        var seatsPerRow: Int
         /// Seat counts of the blocks left to right; an aisle column sits between blocks.
         var blocks: [Int]
         /// Price bands from the front, with how many rows each takes.
@@ -18,12 +16,11 @@ enum DemoLayouts {
     static let recliner = SeatCategory(id: "recliner", name: "Recliner", rank: 3)
 
     /// Halls by size, smallest first; `flagship` has more than 500 seats.
-    static let studio = Hall(rows: 8, seatsPerRow: 12, blocks: [6, 6], bands: [(silver, 4), (gold, 3), (recliner, 1)])
-    static let medium = Hall(rows: 12, seatsPerRow: 18, blocks: [4, 10, 4], bands: [(silver, 5), (gold, 5), (recliner, 2)])
-    static let large = Hall(rows: 16, seatsPerRow: 22, blocks: [5, 12, 5], bands: [(silver, 6), (gold, 7), (recliner, 3)])
-    static let arena = Hall(rows: 18, seatsPerRow: 24, blocks: [6, 12, 6], bands: [(silver, 8), (gold, 6), (platinum, 4)])
-    static let flagship = Hall(
-        rows: 22, seatsPerRow: 26, blocks: [6, 14, 6], bands: [(silver, 7), (gold, 8), (platinum, 4), (recliner, 3)])
+    static let studio = Hall(blocks: [6, 6], bands: [(silver, 4), (gold, 3), (recliner, 1)])
+    static let medium = Hall(blocks: [4, 10, 4], bands: [(silver, 5), (gold, 5), (recliner, 2)])
+    static let large = Hall(blocks: [5, 12, 5], bands: [(silver, 6), (gold, 7), (recliner, 3)])
+    static let arena = Hall(blocks: [6, 12, 6], bands: [(silver, 7), (gold, 5), (platinum, 4)])
+    static let flagship = Hall(blocks: [6, 14, 6], bands: [(silver, 7), (gold, 8), (platinum, 4), (recliner, 3)])
 
     static func rowName(_ index: Int) -> String {
         let letters = Array("ABCDEFGHJKLMNPQRSTUVWXYZ")  // no I or O, as cinemas print them

@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import MarqueeCore
+import MarqueeStore
+import Testing
+
+@Suite struct SeatInventoryTests {
+    @Test func aHoldTakesEverySeatItAsksForAndRecordsIt() async throws {
+        let fixture = try await StoreFixture()
+        let hold = try await fixture.hold(["B2", "B3"], for: "alice")
+        #expect(hold.seatIds == ["B2", "B3"])
+        #expect(hold.total == Money(amount: 40000, currency: "INR"))
+        #expect(hold.expiresAt == StoreFixture.start + 600)
+        let statuses = try await fixture.storedStatuses()
+        #expect(statuses["B2"] == 1 && statuses["B3"] == 1 && statuses["B4"] == 0)
+        #expect(try await fixture.inventory.hold(hold.id)?.status(at: fixture.clock.now) == .active)
+    }
+
+    @Test func holdingTakenSeatsChangesNothingAndNamesThem() async throws {
+        let fixture = try await StoreFixture()
+        _ = try await fixture.hold(["C5"], for: "alice")
+        await #expect(throws: BookingError.seatsUnavailable(unavailable: ["C5"], suggested: ["C3", "C4"])) {
+            try await fixture.hold(["C4", "C5"], for: "bob")
+        }
+        // All or nothing: C4 was free and must still be free.
+        #expect(try await fixture.storedStatuses()["C4"] == 0)
+    }
+
+    @Test func theLedgerAloneRefusesAPartlyTakenHold() async throws {
+        // Bypass the in-memory board: the database statement must decide on its own.
+        let fixture = try await StoreFixture()
+        _ = try await fixture.hold(["A1"], for: "alice")
+        let ledger = SQLiteSeatLedger(database: fixture.database)
+        let lines = [Hold.Line(id: "A1", category: "silver", price: Money(amount: 1, currency: "INR")),
+                     Hold.Line(id: "A2", category: "silver", price: Money(amount: 1, currency: "INR"))]
+        let draft = Hold(id: "hld_direct", showId: fixture.show.id, userId: "bob", seats: lines, total: Money(amount: 2, currency: "INR"),
+                         createdAt: fixture.clock.now, expiresAt: fixture.clock.now + 60, storedStatus: .active)
+        let results = try await ledger.apply([.hold(HoldDraft(draft), now: fixture.clock.now)])
+        guard case .failure(.seatsUnavailable(let taken, _)) = results[0] else {
+            Issue.record("expected seats_unavailable, got \(results[0])")
+            return
+        }
+        #expect(taken == ["A1"])
+        #expect(try await fixture.storedStatuses()["A2"] == 0)
+        #expect(try await ledger.hold("hld_direct") == nil)
+    }
+
+    @Test func oneBuyerGetsOneLiveHoldPerShow() async throws {
+        let fixture = try await StoreFixture()
+        let first = try await fixture.hold(["A1"], for: "alice")
+        await #expect(throws: BookingError.holdExists(first.id)) { try await fixture.hold(["E9"], for: "alice") }
+        _ = try await fixture.inventory.release(first.id, by: "alice")
+        _ = try await fixture.hold(["E9"], for: "alice")
+    }
+
+    @Test func anExpiredHoldFreesItsSeatsAtOnceBeforeTheTimerRuns() async throws {
+        let fixture = try await StoreFixture()
+        let old = try await fixture.hold(["D4", "D5"], for: "alice")
+        fixture.clock.advance(by: 600)
+        // No sweep has run: the seats are still marked held in the table, yet free.
+        let new = try await fixture.hold(["D5", "D6"], for: "bob")
+        #expect(new.seatIds == ["D5", "D6"])
+        // The timer now ends the old hold without touching the seat bob holds.
+        #expect(try await fixture.inventory.expireDueHolds() == 1)
+        let statuses = try await fixture.storedStatuses()
+        #expect(statuses["D4"] == 0 && statuses["D5"] == 1 && statuses["D6"] == 1)
+        #expect(try await fixture.inventory.hold(old.id)?.storedStatus == .expired)
+        #expect(try await fixture.violations().isEmpty)
+    }
+
+    @Test func theExpiryTimerReleasesHoldsWhoseTimeIsUp() async throws {
+        let fixture = try await StoreFixture(ttl: 30)
+        let hold = try await fixture.hold(["A1", "A2"], for: "alice")
+        fixture.clock.advance(by: 29)
+        #expect(try await fixture.inventory.expireDueHolds() == 0)
+        fixture.clock.advance(by: 1)
+        #expect(try await fixture.inventory.expireDueHolds() == 1)
+        #expect(try await fixture.inventory.hold(hold.id)?.storedStatus == .expired)
+        let board = try #require(try await fixture.inventory.seats(of: fixture.show.id))
+        #expect(board.seats["A1"]?.status == .available)
+        #expect(try await fixture.storedStatuses()["A1"] == 0)
+    }
+
+    @Test func releasingIsForTheOwnerAndAnswersTheSameTwice() async throws {
+        let fixture = try await StoreFixture()
+        let hold = try await fixture.hold(["B7"], for: "alice")
+        await #expect(throws: BookingError.notFound("hold", hold.id.rawValue)) {
+            try await fixture.inventory.release(hold.id, by: "mallory")
+        }
+        #expect(try await fixture.storedStatuses()["B7"] == 1)
+        #expect(try await fixture.inventory.release(hold.id, by: "alice").storedStatus == .released)
+        #expect(try await fixture.inventory.release(hold.id, by: "alice").storedStatus == .released)
+        #expect(try await fixture.storedStatuses()["B7"] == 0)
+        _ = try await fixture.hold(["B7"], for: "bob")
+    }
+
+    @Test func aShowThatHasStartedTakesNoHolds() async throws {
+        let fixture = try await StoreFixture()
+        fixture.clock.set(fixture.show.startsAt)
+        await #expect(throws: BookingError.showClosed(fixture.show.id)) { try await fixture.hold(["A1"], for: "alice") }
+    }
+
+    @Test func everyChangeBumpsTheShowVersion() async throws {
+        let fixture = try await StoreFixture()
+        let before = try #require(try await fixture.inventory.seats(of: fixture.show.id)).version
+        let hold = try await fixture.hold(["A1"], for: "alice")
+        _ = try await fixture.inventory.release(hold.id, by: "alice")
+        let after = try #require(try await fixture.inventory.seats(of: fixture.show.id)).version
+        #expect(after == before + 2)
+    }
+
+    @Test func migrationsAreRecordedAndRunOnce() async throws {
+        let fixture = try await StoreFixture()
+        let applied = try await fixture.database.appliedMigrations()
+        #expect(applied == fixture.database.knownMigrations)
+        let reopened = try MarqueeDatabase(path: fixture.database.path)
+        #expect(try await reopened.appliedMigrations() == applied)
+        #expect(try await reopened.isEmpty() == false)
+    }
+}
