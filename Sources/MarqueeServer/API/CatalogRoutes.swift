@@ -61,7 +61,12 @@ struct CatalogRoutes {
                     .badRequest, code: "invalid_field", detail: "q is limited to 100 characters",
                     extensions: ["field": .string("q")])
             }
-            matcher = TitleMatcher(query: query)
+            guard let parsed = TitleMatcher(query: query) else {
+                throw Problem(
+                    .badRequest, code: "invalid_field", detail: "q needs at least one letter or digit",
+                    extensions: ["field": .string("q")])
+            }
+            matcher = parsed
         }
         let index = catalog.snapshot.index
         // With a city but no day: what plays there from now on.
@@ -121,7 +126,12 @@ struct CatalogRoutes {
         if let text = request.query("radius_km") {
             guard let value = Double(text), value > 0, value <= 20_000 else {
                 throw Problem(
-                    .badRequest, code: "invalid_field", detail: "radius_km must be a number of kilometres above 0",
+                    .badRequest, code: "invalid_field", detail: "radius_km must be a number of kilometres, above 0 and at most 20000",
+                    extensions: ["field": .string("radius_km")])
+            }
+            guard near != nil else {
+                throw Problem(
+                    .badRequest, code: "invalid_field", detail: "radius_km needs near=LAT,LNG to measure from",
                     extensions: ["field": .string("radius_km")])
             }
             radius = value

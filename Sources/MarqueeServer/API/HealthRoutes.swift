@@ -12,7 +12,11 @@ struct HealthRoutes {
         router.get("health/ready") { _, _ in
             guard let applied = try? await database.appliedMigrations(), applied.count == database.knownMigrations.count
             else { throw Problem(.serviceUnavailable, code: "not_ready", detail: "the database is not migrated or not reachable") }
-            return try APIJSON.response(["status": "ready", "migrations": "\(applied.count)"])
+            struct Ready: Encodable {
+                let status: String
+                let migrations: Int
+            }
+            return try APIJSON.response(Ready(status: "ready", migrations: applied.count))
         }
     }
 }

@@ -56,6 +56,11 @@ enum APIJSON {
                 .badRequest, code: "missing_field", detail: "\(name) is required", extensions: ["field": .string(name)])
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             let name = field(context.codingPath)
+            if name.isEmpty {
+                return Problem(
+                    .badRequest, code: "invalid_json", detail: "the body must be a JSON object",
+                    extensions: ["field": .string("body")])
+            }
             return Problem(
                 .badRequest, code: "invalid_field", detail: "\(name) must be \(describe(type))",
                 extensions: ["field": .string(name)])

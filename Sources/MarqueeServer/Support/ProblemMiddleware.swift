@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MarqueeCore
+import NIOCore
 
 /// Turns every error into a problem document and logs one line per request with
 /// method, path, status and duration. Anything not mapped is a 500, logged loudly.
@@ -27,6 +28,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let problem as Problem: return problem
         case let error as BookingError: return error.problem
+        case is NIOTooManyBytesError:
+            return Problem(
+                .contentTooLarge, code: "body_too_large",
+                detail: "the request body is larger than \(context.maxUploadSize) bytes")
         case let error as HTTPError:
             let code: String =
                 switch error.status {
