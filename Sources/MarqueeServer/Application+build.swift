@@ -27,7 +27,8 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
     let clock = box.environment.clock
     CatalogRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock).register(on: api)
     SeatRoutes(catalog: box.catalog, inventory: box.inventory, cache: SeatMapCache(), clock: clock).register(on: api)
-    HoldRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock).register(on: api)
+    let idempotency = Idempotency(store: SQLiteIdempotencyStore(database: box.database), clock: clock)
+    HoldRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock, idempotency: idempotency).register(on: api)
     AuthRoutes(
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
         bcryptCost: box.configuration.bcryptCost

@@ -61,7 +61,8 @@ public struct BoxOffice: Sendable {
         let bytes = (0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let secret = Data(bytes).base64EncodedString()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(
+            atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
         return secret
     }
 }

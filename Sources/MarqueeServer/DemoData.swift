@@ -14,7 +14,8 @@ public enum DemoData {
         try await SQLiteCatalogStore(database: database).save(DemoSeed(firstDay: clock.now).content())
         if try await accounts.credentials(email: customerEmail) == nil {
             let user = User(id: User.ID("usr_demo"), email: customerEmail, name: "Demo Customer", createdAt: clock.now)
-            try await accounts.createUser(user, passwordHash: try await AuthRoutes.hash(customerPassword, cost: bcryptCost))
+            try await accounts.createUser(
+                user, passwordHash: try await AuthRoutes.hash(customerPassword, cost: bcryptCost))
         }
     }
 }

@@ -26,25 +26,34 @@ public struct ServerConfiguration: Sendable {
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("marquee.sqlite") }
 
     /// Fills unset values from MARQUEE_* environment variables.
-    public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    {
         func value(_ name: String) -> String? { environment["MARQUEE_\(name)"].flatMap { $0.isEmpty ? nil : $0 } }
         if let host = value("HOST") { self.host = host }
         if let text = value("PORT") {
-            guard let port = Int(text), (0...65535).contains(port) else { throw ConfigurationError("MARQUEE_PORT", text) }
+            guard let port = Int(text), (0...65535).contains(port) else {
+                throw ConfigurationError("MARQUEE_PORT", text)
+            }
             self.port = port
         }
         if let dir = value("DATA_DIR") { dataDirectory = dir }
         if let text = value("HOLD_TTL") {
-            guard let ttl = TimeInterval(text), ttl >= 1, ttl <= 86400 else { throw ConfigurationError("MARQUEE_HOLD_TTL", text) }
+            guard let ttl = TimeInterval(text), ttl >= 1, ttl <= 86400 else {
+                throw ConfigurationError("MARQUEE_HOLD_TTL", text)
+            }
             holdTTL = ttl
         }
         if let text = value("NO_DEMO") { demoData = !["1", "true", "yes"].contains(text.lowercased()) }
         if let text = value("LOG_LEVEL") {
-            guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ConfigurationError("MARQUEE_LOG_LEVEL", text) }
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ConfigurationError("MARQUEE_LOG_LEVEL", text)
+            }
             logLevel = level
         }
         if let text = value("BCRYPT_COST") {
-            guard let cost = UInt8(text), (4...31).contains(cost) else { throw ConfigurationError("MARQUEE_BCRYPT_COST", text) }
+            guard let cost = UInt8(text), (4...31).contains(cost) else {
+                throw ConfigurationError("MARQUEE_BCRYPT_COST", text)
+            }
             bcryptCost = cost
         }
         if let secret = value("TOKEN_SECRET") { tokenSecret = secret }

@@ -19,7 +19,8 @@ public struct SQLiteAccountStore: AccountStore {
         do {
             try await database.pool.write { db in
                 try db.execute(
-                    sql: "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [
                         user.id.rawValue, user.email, user.name, passwordHash, user.role, user.createdAt.storedValue,
                     ])
@@ -39,7 +40,8 @@ public struct SQLiteAccountStore: AccountStore {
 
     public func user(_ id: User.ID) async throws -> User? {
         try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id.rawValue]).map(Self.user(from:))
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id.rawValue]).map(
+                Self.user(from:))
         }
     }
 

@@ -10,7 +10,9 @@ public struct CatalogContent: Sendable {
     public var movies: [Movie] = []
     public var shows: [Show] = []
 
-    public init(cities: [City] = [], venues: [Venue] = [], screens: [Screen] = [], movies: [Movie] = [], shows: [Show] = []) {
+    public init(
+        cities: [City] = [], venues: [Venue] = [], screens: [Screen] = [], movies: [Movie] = [], shows: [Show] = []
+    ) {
         self.cities = cities
         self.venues = venues
         self.screens = screens

@@ -63,6 +63,16 @@ enum Migrations {
                     CREATE INDEX holds_by_show_user ON holds(show_id, user_id) WHERE status = 'active';
                     """)
         }
+        migrator.registerMigration("004_idempotency") { db in
+            // One row per (user, key): claimed while the first request runs, then its answer.
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency_keys (
+                        user_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                        status INTEGER, headers TEXT, body BLOB, created_at REAL NOT NULL,
+                        PRIMARY KEY (user_id, key));
+                    """)
+        }
         return migrator
     }
 }

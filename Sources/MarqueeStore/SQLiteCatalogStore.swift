@@ -28,7 +28,9 @@ public struct SQLiteCatalogStore: CatalogStore {
             for screen in content.screens {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO screens VALUES (?, ?, ?, ?)",
-                    arguments: [screen.id.rawValue, screen.venueId.rawValue, screen.name, try JSONText.encode(screen.layout)])
+                    arguments: [
+                        screen.id.rawValue, screen.venueId.rawValue, screen.name, try JSONText.encode(screen.layout),
+                    ])
             }
             for movie in content.movies {
                 try db.execute(
@@ -39,7 +41,8 @@ public struct SQLiteCatalogStore: CatalogStore {
                     ])
             }
             let layouts = Dictionary(uniqueKeysWithValues: content.screens.map { ($0.id, $0.layout) })
-            let insertSeat = try db.cachedStatement(sql: "INSERT OR IGNORE INTO show_seats (show_id, seat_id) VALUES (?, ?)")
+            let insertSeat = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO show_seats (show_id, seat_id) VALUES (?, ?)")
             for show in content.shows {
                 try db.execute(
                     sql: """
@@ -103,7 +106,9 @@ public struct SQLiteCatalogStore: CatalogStore {
     }
 
     private static func layout(of screen: Screen.ID, _ db: Database) throws -> SeatLayout? {
-        guard let text = try String.fetchOne(db, sql: "SELECT layout FROM screens WHERE id = ?", arguments: [screen.rawValue])
+        guard
+            let text = try String.fetchOne(
+                db, sql: "SELECT layout FROM screens WHERE id = ?", arguments: [screen.rawValue])
         else { return nil }
         return try JSONText.decode(SeatLayout.self, text)
     }

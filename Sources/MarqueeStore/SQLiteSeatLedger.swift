@@ -26,7 +26,7 @@ public struct SQLiteSeatLedger: SeatLedger {
 
     private static func run(_ command: LedgerCommand, _ db: Database) throws -> LedgerResult {
         switch command {
-        case .hold(let draft, let now): .held(draft.hold, try hold(draft.hold, now: now, db))
+        case .hold(let draft, let now): .held(draft.hold, try hold(draft, now: now, db))
         case .release(let id, let user, let now): try release(id, by: user, now: now, db)
         case .expire(let now, let limit): try expire(now: now, limit: limit, db)
         case .load(let show): .loaded(try load(show, db))
@@ -37,11 +37,13 @@ public struct SQLiteSeatLedger: SeatLedger {
 
     /// The all-or-nothing hold: one conditional UPDATE over the requested seats
     /// that succeeds only if it changed every one of them.
-    private static func hold(_ hold: Hold, now: Date, _ db: Database) throws -> SeatDelta {
+    private static func hold(_ draft: HoldDraft, now: Date, _ db: Database) throws -> SeatDelta {
+        let hold = draft.hold
         let show = hold.showId.rawValue
         if let existing = try String.fetchOne(
             db,
-            sql: "SELECT id FROM holds WHERE show_id = ? AND user_id = ? AND status = 'active' AND expires_at > ? LIMIT 1",
+            sql:
+                "SELECT id FROM holds WHERE show_id = ? AND user_id = ? AND status = 'active' AND expires_at > ? LIMIT 1",
             arguments: [show, hold.userId.rawValue, now.storedValue])
         {
             throw BookingError.holdExists(Hold.ID(existing))
@@ -53,7 +55,9 @@ public struct SQLiteSeatLedger: SeatLedger {
                 UPDATE show_seats SET status = 1, hold_id = ?, expires_at = ?
                 WHERE show_id = ? AND seat_id IN (\(marks)) AND \(free)
                 """
-        ).execute(arguments: StatementArguments([hold.id.rawValue, hold.expiresAt.storedValue, show] + seats + [now.storedValue]))
+        ).execute(
+            arguments: StatementArguments(
+                [hold.id.rawValue, hold.expiresAt.storedValue, show] + seats + [now.storedValue]))
         if db.changesCount != seats.count {
             // The savepoint rolls back the seats this statement did take; name the others.
             let taken = try String.fetchAll(
@@ -75,7 +79,7 @@ public struct SQLiteSeatLedger: SeatLedger {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')
                 """
         ).execute(arguments: [
-            hold.id.rawValue, show, hold.userId.rawValue, try JSONText.encode(hold.seats), hold.total.amount,
+            hold.id.rawValue, show, hold.userId.rawValue, draft.linesJSON, hold.total.amount,
             hold.total.currency, hold.createdAt.storedValue, hold.expiresAt.storedValue,
         ])
         let state = SeatState(status: .held, holdId: hold.id, expiresAt: hold.expiresAt)
@@ -95,7 +99,7 @@ public struct SQLiteSeatLedger: SeatLedger {
             // A hold that ran out but was not swept yet is recorded as expired, not released.
             if hold.storedStatus != .active { return .released(hold, nil) }
             hold.storedStatus = hold.expiresAt <= now ? .expired : .released
-            let delta = try end(hold, as: hold.storedStatus, now: now, db)
+            let delta = try end(hold.id, of: hold.showId, as: hold.storedStatus, now: now, db)
             return .released(hold, delta)
         }
     }
@@ -103,36 +107,42 @@ public struct SQLiteSeatLedger: SeatLedger {
     private static func expire(now: Date, limit: Int, _ db: Database) throws -> LedgerResult {
         let due = try Row.fetchAll(
             db,
-            sql: "SELECT id, show_id FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+            sql:
+                "SELECT id, show_id FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
             arguments: [now.storedValue, limit])
         var deltas: [SeatDelta] = []
         for row in due {
-            guard let hold = try fetchHold(Hold.ID(row["id"]), db) else { continue }
-            if let delta = try end(hold, as: .expired, now: now, db) { deltas.append(delta) }
+            if let delta = try end(Hold.ID(row["id"]), of: Show.ID(row["show_id"]), as: .expired, now: now, db) {
+                deltas.append(delta)
+            }
         }
         return .expired(deltas, holds: due.count)
     }
 
     /// Ends a live hold: frees the seats it still owns and records why it ended.
-    private static func end(_ hold: Hold, as status: Hold.Status, now: Date, _ db: Database) throws -> SeatDelta? {
+    private static func end(_ hold: Hold.ID, of show: Show.ID, as status: Hold.Status, now: Date, _ db: Database) throws
+        -> SeatDelta?
+    {
         let freed = try String.fetchAll(
             db,
             sql: """
                 UPDATE show_seats SET status = 0, hold_id = NULL, expires_at = NULL
                 WHERE hold_id = ? AND status = 1 RETURNING seat_id
                 """,
-            arguments: [hold.id.rawValue])
+            arguments: [hold.rawValue])
         try db.execute(
             sql: "UPDATE holds SET status = ?, ended_at = ? WHERE id = ?",
-            arguments: [status.rawValue, now.storedValue, hold.id.rawValue])
+            arguments: [status.rawValue, now.storedValue, hold.rawValue])
         guard !freed.isEmpty else { return nil }
         return SeatDelta(
-            showId: hold.showId, version: try bumpVersion(hold.showId.rawValue, db),
+            showId: show, version: try bumpVersion(show.rawValue, db),
             seats: Dictionary(uniqueKeysWithValues: freed.map { (Seat.ID($0), SeatState.available) }))
     }
 
     private static func load(_ show: Show.ID, _ db: Database) throws -> ShowSeats? {
-        guard let version = try Int64.fetchOne(db, sql: "SELECT seat_version FROM shows WHERE id = ?", arguments: [show.rawValue])
+        guard
+            let version = try Int64.fetchOne(
+                db, sql: "SELECT seat_version FROM shows WHERE id = ?", arguments: [show.rawValue])
         else { return nil }
         var seats: [Seat.ID: SeatState] = [:]
         let rows = try Row.fetchCursor(
@@ -150,7 +160,8 @@ public struct SQLiteSeatLedger: SeatLedger {
 
     private static func bumpVersion(_ show: String, _ db: Database) throws -> Int64 {
         try Int64.fetchOne(
-            db.cachedStatement(sql: "UPDATE shows SET seat_version = seat_version + 1 WHERE id = ? RETURNING seat_version"),
+            db.cachedStatement(
+                sql: "UPDATE shows SET seat_version = seat_version + 1 WHERE id = ? RETURNING seat_version"),
             arguments: [show]) ?? 0
     }
 
@@ -175,9 +186,10 @@ public struct SQLiteSeatLedger: SeatLedger {
         return try await database.pool.read { db in
             var counts: [Show.ID: Int] = [:]
             for show in shows {
-                counts[show] = try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT COUNT(*) FROM show_seats WHERE show_id = ? AND \(Self.free)"),
-                    arguments: [show.rawValue, now.storedValue]) ?? 0
+                counts[show] =
+                    try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT COUNT(*) FROM show_seats WHERE show_id = ? AND \(Self.free)"),
+                        arguments: [show.rawValue, now.storedValue]) ?? 0
             }
             return counts
         }
@@ -193,7 +205,9 @@ public struct SQLiteSeatLedger: SeatLedger {
                     LEFT JOIN holds h ON h.id = s.hold_id
                     WHERE s.status = 1 AND (h.id IS NULL OR h.show_id <> s.show_id OR h.status <> 'active')
                     """)
-            var problems = orphans.map { "seat \($0["show_id"] as String)/\($0["seat_id"] as String) held by missing or ended hold" }
+            var problems = orphans.map {
+                "seat \($0["show_id"] as String)/\($0["seat_id"] as String) held by missing or ended hold"
+            }
             // No seat may be listed by two live holds.
             let live = try Row.fetchAll(
                 db, sql: "SELECT id, show_id, seats FROM holds WHERE status = 'active' AND expires_at > ?",
@@ -203,8 +217,10 @@ public struct SQLiteSeatLedger: SeatLedger {
                 let show: String = row["show_id"]
                 let id: String = row["id"]
                 let lines = try JSONText.decode([Hold.Line].self, row["seats"])
-                let owned = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM show_seats WHERE hold_id = ? AND status = 1", arguments: [id]) ?? 0
+                let owned =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM show_seats WHERE hold_id = ? AND status = 1", arguments: [id])
+                    ?? 0
                 if owned != lines.count { problems.append("live hold \(id) owns \(owned) of its \(lines.count) seats") }
                 for line in lines {
                     let key = "\(show)/\(line.id)"

@@ -82,7 +82,7 @@ public final class SeatInventory: Sendable {
             total: lines.map(\.price).total()!, createdAt: now, expiresAt: now.addingTimeInterval(policy.ttl),
             storedStatus: .active)
         do {
-            guard case .held(let held, _) = try await submit(.hold(HoldDraft(hold), now: now)).get() else {
+            guard case .held(let held, _) = try await submit(.hold(try HoldDraft(hold), now: now)).get() else {
                 preconditionFailure("ledger answered a hold with another result")
             }
             return held

@@ -57,8 +57,14 @@ public struct SeatDelta: Sendable, Hashable {
 
 /// A hold ready to be written: priced, with its id and expiry chosen.
 public struct HoldDraft: Sendable {
-    public var hold: Hold
-    public init(_ hold: Hold) { self.hold = hold }
+    public let hold: Hold
+    /// The seat lines as stored, encoded before the draft reaches the single writer.
+    let linesJSON: String
+
+    public init(_ hold: Hold) throws {
+        self.hold = hold
+        linesJSON = try JSONText.encode(hold.seats)
+    }
 }
 
 /// One step for the ledger. A batch of them runs in one transaction, each step

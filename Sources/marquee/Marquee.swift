@@ -50,8 +50,15 @@ struct Serve: AsyncParsableCommand {
         }
         if noDemo { configuration.demoData = false }
         if let logLevel {
-            guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw ValidationError("unknown --log-level \(logLevel)")
+            }
             configuration.logLevel = level
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
         }
         let box = try await BoxOffice.open(configuration)
         try await buildApplication(box).runService()

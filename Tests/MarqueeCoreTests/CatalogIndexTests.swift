@@ -17,14 +17,22 @@ import Testing
     }
 
     @Test func venuesNearAPointComeNearestFirstWithinTheRadius() {
-        let city = City(id: "c", name: "C", country: "IN", timeZone: "Asia/Kolkata", currency: "INR", latitude: 19, longitude: 72.8)
-        let near = Venue(id: "near", cityId: "c", name: "Z Near", address: "", latitude: 19.01, longitude: 72.8, timeZone: "Asia/Kolkata")
-        let far = Venue(id: "far", cityId: "c", name: "A Far", address: "", latitude: 19.2, longitude: 72.8, timeZone: "Asia/Kolkata")
+        let city = City(
+            id: "c", name: "C", country: "IN", timeZone: "Asia/Kolkata", currency: "INR", latitude: 19, longitude: 72.8)
+        let near = Venue(
+            id: "near", cityId: "c", name: "Z Near", address: "", latitude: 19.01, longitude: 72.8,
+            timeZone: "Asia/Kolkata")
+        let far = Venue(
+            id: "far", cityId: "c", name: "A Far", address: "", latitude: 19.2, longitude: 72.8,
+            timeZone: "Asia/Kolkata")
         let index = CatalogIndex(cities: [city], venues: [far, near], screens: [], movies: [], shows: [])
         let all = index.venues(city: "c", near: Coordinate(latitude: 19, longitude: 72.8), radiusKm: nil)
         #expect(all.map(\.0.id) == ["near", "far"])
         #expect(abs(all[0].1! - 1.11) < 0.01)
-        #expect(index.venues(city: "c", near: Coordinate(latitude: 19, longitude: 72.8), radiusKm: 5).map(\.0.id) == ["near"])
+        #expect(
+            index.venues(city: "c", near: Coordinate(latitude: 19, longitude: 72.8), radiusKm: 5).map(\.0.id) == [
+                "near"
+            ])
     }
 
     @Test func coordinatesParseOnlyWhenOnTheGlobe() {

@@ -79,7 +79,9 @@ extension SeatLayout {
             }
         }
         return SeatLayout(
-            categories: [SeatCategory(id: "silver", name: "Silver", rank: 0), SeatCategory(id: "gold", name: "Gold", rank: 1)],
+            categories: [
+                SeatCategory(id: "silver", name: "Silver", rank: 0), SeatCategory(id: "gold", name: "Gold", rank: 1),
+            ],
             seats: seats)
     }
 }

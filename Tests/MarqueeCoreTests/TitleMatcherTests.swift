@@ -2,7 +2,9 @@ import MarqueeCore
 import Testing
 
 @Suite struct TitleMatcherTests {
-    let titles = ["Avengers: Endgame", "The Dark Knight", "Inception", "Spider-Man: Across the Spider-Verse", "La La Land"]
+    let titles = [
+        "Avengers: Endgame", "The Dark Knight", "Inception", "Spider-Man: Across the Spider-Verse", "La La Land",
+    ]
 
     func search(_ query: String) -> [String] {
         guard let matcher = TitleMatcher(query: query) else { return [] }

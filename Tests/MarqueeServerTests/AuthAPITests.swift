@@ -10,13 +10,15 @@ import Testing
         try await app.test(.router) { client in
             let api = APIClient(client: client)
             let registered = try await api.send(
-                .post, "/api/v1/auth/register", json: #"{"email":"Asha@Example.com","password":"correct-horse","name":"Asha"}"#)
+                .post, "/api/v1/auth/register",
+                json: #"{"email":"Asha@Example.com","password":"correct-horse","name":"Asha"}"#)
             #expect(registered.status == .created)
             let user = try #require(try registered.object()["user"] as? [String: Any])
             #expect(user["email"] as? String == "asha@example.com")
             #expect(user["password_hash"] == nil)
 
-            let login = try await api.send(.post, "/api/v1/auth/login", json: #"{"email":"asha@example.com","password":"correct-horse"}"#)
+            let login = try await api.send(
+                .post, "/api/v1/auth/login", json: #"{"email":"asha@example.com","password":"correct-horse"}"#)
             #expect(login.status == .ok)
             let token = try #require(try login.object()["token"] as? String)
             let me = try await api.send(.get, "/api/v1/me", token: token)
@@ -29,13 +31,17 @@ import Testing
         try await app.test(.router) { client in
             let api = APIClient(client: client)
             _ = try await api.register("dup")
-            let again = try await api.send(.post, "/api/v1/auth/register", json: #"{"email":"DUP@example.com","password":"another-pass","name":"X"}"#)
+            let again = try await api.send(
+                .post, "/api/v1/auth/register",
+                json: #"{"email":"DUP@example.com","password":"another-pass","name":"X"}"#)
             #expect(again.status == .conflict)
             #expect(try again.object()["code"] as? String == "email_taken")
-            let wrong = try await api.send(.post, "/api/v1/auth/login", json: #"{"email":"dup@example.com","password":"wrong-password"}"#)
+            let wrong = try await api.send(
+                .post, "/api/v1/auth/login", json: #"{"email":"dup@example.com","password":"wrong-password"}"#)
             #expect(wrong.status == .unauthorized)
             #expect(try wrong.object()["code"] as? String == "invalid_credentials")
-            let nobody = try await api.send(.post, "/api/v1/auth/login", json: #"{"email":"nobody@example.com","password":"whatever1"}"#)
+            let nobody = try await api.send(
+                .post, "/api/v1/auth/login", json: #"{"email":"nobody@example.com","password":"whatever1"}"#)
             #expect(nobody.status == .unauthorized)
         }
     }
@@ -44,7 +50,8 @@ import Testing
         let app = buildApplication(try await TestBoxOffice.make())
         try await app.test(.router) { client in
             let response = try await APIClient(client: client).send(
-                .post, "/api/v1/auth/login", json: #"{"email":"\#(DemoData.customerEmail)","password":"\#(DemoData.customerPassword)"}"#)
+                .post, "/api/v1/auth/login",
+                json: #"{"email":"\#(DemoData.customerEmail)","password":"\#(DemoData.customerPassword)"}"#)
             #expect(response.status == .ok)
         }
     }

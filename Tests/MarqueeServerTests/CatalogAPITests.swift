@@ -23,7 +23,8 @@ import Testing
             let api = APIClient(client: client)
             let avengers = try await api.send(.get, "/api/v1/movies?q=avengrs").object()["movies"] as? [[String: Any]]
             #expect(avengers?.first?["title"] as? String == "Avengers: Endgame")
-            let knight = try await api.send(.get, "/api/v1/movies?q=dark%20night").object()["movies"] as? [[String: Any]]
+            let knight =
+                try await api.send(.get, "/api/v1/movies?q=dark%20night").object()["movies"] as? [[String: Any]]
             #expect(knight?.first?["title"] as? String == "The Dark Knight")
             #expect(knight?.first?["duration_minutes"] as? Int == 152)
         }
@@ -37,9 +38,11 @@ import Testing
             let movies = try #require(try response.object()["movies"] as? [[String: Any]])
             let index = box.catalog.snapshot.index
             let day = CatalogIndex.day("2026-11-24", in: "Europe/London")!
-            let expected = Set(index.shows.filter {
-                index.venuesById[$0.venueId]?.cityId == "london" && day.contains($0.startsAt) && $0.startsAt < day.end
-            }.map(\.movieId.rawValue))
+            let expected = Set(
+                index.shows.filter {
+                    index.venuesById[$0.venueId]?.cityId == "london" && day.contains($0.startsAt)
+                        && $0.startsAt < day.end
+                }.map(\.movieId.rawValue))
             #expect(!expected.isEmpty)
             #expect(Set(movies.compactMap { $0["id"] as? String }) == expected)
             // Hindi films are programmed only in the Indian cities.
@@ -53,7 +56,8 @@ import Testing
         let show = box.upcomingShow(after: TestBoxOffice.start)
         try await app.test(.router) { client in
             let city = box.catalog.snapshot.index.venuesById[show.venueId]!.cityId
-            let response = try await APIClient(client: client).send(.get, "/api/v1/movies/\(show.movieId)/showtimes?city=\(city)")
+            let response = try await APIClient(client: client).send(
+                .get, "/api/v1/movies/\(show.movieId)/showtimes?city=\(city)")
             let venues = try #require(try response.object()["venues"] as? [[String: Any]])
             let shows = venues.flatMap { ($0["shows"] as? [[String: Any]]) ?? [] }
             let listed = try #require(shows.first { $0["id"] as? String == show.id.rawValue })
@@ -68,7 +72,8 @@ import Testing
     @Test func venuesNearAPointComeNearestFirst() async throws {
         let app = buildApplication(try await TestBoxOffice.make())
         try await app.test(.router) { client in
-            let response = try await APIClient(client: client).send(.get, "/api/v1/venues?near=51.51,-0.13&radius_km=30")
+            let response = try await APIClient(client: client).send(
+                .get, "/api/v1/venues?near=51.51,-0.13&radius_km=30")
             let venues = try #require(try response.object()["venues"] as? [[String: Any]])
             let distances = venues.compactMap { $0["distance_km"] as? Double }
             #expect(!venues.isEmpty && distances.count == venues.count)
@@ -90,17 +95,23 @@ import Testing
             let seats = try #require(body["seats"] as? [[String: Any]])
             #expect(seats.count >= 500)
             let f12 = try #require(seats.first { $0["id"] as? String == "F12" })
-            #expect(f12["row"] as? String == "F" && f12["number"] as? Int == 12 && f12["status"] as? String == "available")
+            #expect(
+                f12["row"] as? String == "F" && f12["number"] as? Int == 12 && f12["status"] as? String == "available")
             #expect((f12["price"] as? [String: Any])?["currency"] as? String != nil)
             #expect(seats.contains { $0["accessible"] as? Bool == true })
             let again = try await api.send(.get, "/api/v1/shows/\(show.id)/seats", headers: [.ifNoneMatch: etag])
             #expect(again.status == .notModified)
             // A hold changes the map, so the old ETag no longer matches.
             let token = try await api.register("etag")
-            #expect(try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["F12"]}"#).status == .created)
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["F12"]}"#
+                ).status == .created)
             let changed = try await api.send(.get, "/api/v1/shows/\(show.id)/seats", headers: [.ifNoneMatch: etag])
             #expect(changed.status == .ok)
-            let held = try #require(try changed.object()["seats"] as? [[String: Any]]).first { $0["id"] as? String == "F12" }
+            let held = try #require(try changed.object()["seats"] as? [[String: Any]]).first {
+                $0["id"] as? String == "F12"
+            }
             #expect(held?["status"] as? String == "held")
         }
     }

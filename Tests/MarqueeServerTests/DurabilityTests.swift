@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import GRDB
-import NIOCore
 import MarqueeStore
+import NIOCore
 import Testing
 
 /// A hold the server acknowledged is still there after the process is killed
@@ -10,10 +10,12 @@ import Testing
 @Suite struct DurabilityTests {
     @Test func anAcknowledgedHoldSurvivesKillNine() async throws {
         let binary = try Self.marqueeBinary()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-kill-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "marquee-kill-\(UUID().uuidString)")
         let template = try await TestBoxOffice.Template.shared.path()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: template, toPath: directory.appendingPathComponent("marquee.sqlite").path)
+        try FileManager.default.copyItem(
+            atPath: template, toPath: directory.appendingPathComponent("marquee.sqlite").path)
         let port = Int.random(in: 20000...40000)
         // The template's shows are dated by the test clock; the real server runs on the real one.
         let show = try await Self.futureShow(in: directory)
@@ -27,9 +29,12 @@ import Testing
 
         let base = "http://127.0.0.1:\(port)"
         try await Self.waitUntilLive(base)
-        let token = try await Self.json("POST", base + "/api/v1/auth/register",
-            body: #"{"email":"durable@example.com","password":"correct-horse","name":"D"}"#)["token"] as! String
-        let hold = try await Self.json("POST", base + "/api/v1/shows/\(show)/holds", token: token, body: #"{"seat_ids":["B5","B6"]}"#)
+        let token =
+            try await Self.json(
+                "POST", base + "/api/v1/auth/register",
+                body: #"{"email":"durable@example.com","password":"correct-horse","name":"D"}"#)["token"] as! String
+        let hold = try await Self.json(
+            "POST", base + "/api/v1/shows/\(show)/holds", token: token, body: #"{"seat_ids":["B5","B6"]}"#)
         let holdId = try #require(hold["hold_id"] as? String)
 
         kill(process.processIdentifier, SIGKILL)
@@ -38,7 +43,9 @@ import Testing
 
         let database = try MarqueeDatabase(path: directory.appendingPathComponent("marquee.sqlite").path)
         let stored = try await database.pool.read { db in
-            try String.fetchAll(db, sql: "SELECT seat_id FROM show_seats WHERE hold_id = ? AND status = 1 ORDER BY seat_id", arguments: [holdId])
+            try String.fetchAll(
+                db, sql: "SELECT seat_id FROM show_seats WHERE hold_id = ? AND status = 1 ORDER BY seat_id",
+                arguments: [holdId])
         }
         #expect(stored == ["B5", "B6"])
     }
@@ -47,7 +54,8 @@ import Testing
         // Tests run from the build directory that also holds the `marquee` executable.
         let candidates = [
             Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .appendingPathComponent(".build/debug"),
         ]
         for directory in candidates {
@@ -58,12 +66,14 @@ import Testing
                 url = url.deletingLastPathComponent()
             }
         }
-        throw TestFailure("the marquee executable was not found next to the tests; run `swift build --build-tests` first")
+        throw TestFailure(
+            "the marquee executable was not found next to the tests; run `swift build --build-tests` first")
     }
 
     static func waitUntilLive(_ base: String) async throws {
         for _ in 0..<200 {
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)),
+            if let response = try? await HTTPClient.shared.execute(
+                HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)),
                 response.status == .ok
             {
                 return
@@ -76,7 +86,9 @@ import Testing
     static func futureShow(in directory: URL) async throws -> String {
         let database = try MarqueeDatabase(path: directory.appendingPathComponent("marquee.sqlite").path)
         let index = try await SQLiteCatalogStore(database: database).loadCatalog(showsEndingAfter: Date())
-        if let show = index.shows.first(where: { $0.startsAt > Date().addingTimeInterval(3600) }) { return show.id.rawValue }
+        if let show = index.shows.first(where: { $0.startsAt > Date().addingTimeInterval(3600) }) {
+            return show.id.rawValue
+        }
         // The template's week has passed: add one show an hour from now on an existing screen.
         let everything = try await SQLiteCatalogStore(database: database).loadCatalog(showsEndingAfter: .distantPast)
         var show = everything.shows.last!
@@ -87,7 +99,8 @@ import Testing
         return show.id.rawValue
     }
 
-    static func json(_ method: String, _ url: String, token: String? = nil, body: String) async throws -> [String: Any] {
+    static func json(_ method: String, _ url: String, token: String? = nil, body: String) async throws -> [String: Any]
+    {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
         request.body = .bytes(ByteBuffer(string: body))

@@ -16,7 +16,8 @@ enum ManualTimeSourceFactory {
         try await buildApplication(box).test(.router) { client in
             let api = APIClient(client: client)
             let token = try await api.register("buyer")
-            let response = try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["F12","F13"]}"#)
+            let response = try await api.send(
+                .post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["F12","F13"]}"#)
             #expect(response.status == .created)
             let hold = try response.object()
             #expect(hold["seat_ids"] as? [String] == ["F12", "F13"])
@@ -36,8 +37,12 @@ enum ManualTimeSourceFactory {
             let api = APIClient(client: client)
             let first = try await api.register("first")
             let second = try await api.register("second")
-            #expect(try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: first, json: #"{"seat_ids":["H10"]}"#).status == .created)
-            let conflict = try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: second, json: #"{"seat_ids":["H9","H10"]}"#)
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/shows/\(show.id)/holds", token: first, json: #"{"seat_ids":["H10"]}"#
+                ).status == .created)
+            let conflict = try await api.send(
+                .post, "/api/v1/shows/\(show.id)/holds", token: second, json: #"{"seat_ids":["H9","H10"]}"#)
             #expect(conflict.status == .conflict)
             let problem = try conflict.object()
             #expect(problem["code"] as? String == "seats_unavailable")
@@ -81,7 +86,8 @@ enum ManualTimeSourceFactory {
             let tooLarge = try await api.send(.post, path, token: token, json: huge)
             #expect(tooLarge.status == .contentTooLarge)
             #expect(try tooLarge.object()["code"] as? String == "body_too_large")
-            let unknownShow = try await api.send(.post, "/api/v1/shows/no-such-show/holds", token: token, json: #"{"seat_ids":["A1"]}"#)
+            let unknownShow = try await api.send(
+                .post, "/api/v1/shows/no-such-show/holds", token: token, json: #"{"seat_ids":["A1"]}"#)
             #expect(unknownShow.status == .notFound)
             #expect(try await api.send(.post, path, json: #"{"seat_ids":["A1"]}"#).status == .unauthorized)
             // After all that, the buyer holds nothing and may hold now.
@@ -96,7 +102,8 @@ enum ManualTimeSourceFactory {
             let cases = [
                 ("/api/v1/movies?city=atlantis", "city"), ("/api/v1/movies?city=mumbai&date=2026-02-30", "date"),
                 ("/api/v1/movies?date=soon", "date"), ("/api/v1/venues?near=200,1", "near"),
-                ("/api/v1/venues?near=19,72&radius_km=-5", "radius_km"), ("/api/v1/venues?near=19,72&radius_km=abc", "radius_km"),
+                ("/api/v1/venues?near=19,72&radius_km=-5", "radius_km"),
+                ("/api/v1/venues?near=19,72&radius_km=abc", "radius_km"),
                 ("/api/v1/movies/avengers-endgame/showtimes?venue_id=nowhere", "venue_id"),
                 ("/api/v1/venues?radius_km=5", "radius_km"), ("/api/v1/movies?q=%21%21%21", "q"),
             ]
@@ -119,9 +126,11 @@ enum ManualTimeSourceFactory {
             let api = APIClient(client: client)
             let owner = try await api.register("owner")
             let other = try await api.register("other")
-            let created = try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: owner, json: #"{"seat_ids":["J1"]}"#)
+            let created = try await api.send(
+                .post, "/api/v1/shows/\(show.id)/holds", token: owner, json: #"{"seat_ids":["J1"]}"#)
             let holdId = try #require(try created.object()["hold_id"] as? String)
-            let second = try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: owner, json: #"{"seat_ids":["J5"]}"#)
+            let second = try await api.send(
+                .post, "/api/v1/shows/\(show.id)/holds", token: owner, json: #"{"seat_ids":["J5"]}"#)
             #expect(second.status == .conflict)
             #expect(try second.object()["code"] as? String == "hold_exists")
             #expect(try second.object()["hold_id"] as? String == holdId)
@@ -133,8 +142,12 @@ enum ManualTimeSourceFactory {
             let released = try await api.send(.delete, "/api/v1/holds/\(holdId)", token: owner)
             #expect(released.status == .ok)
             #expect(try released.object()["status"] as? String == "released")
-            #expect(try await api.send(.get, "/api/v1/holds/\(holdId)", token: owner).object()["status"] as? String == "released")
-            #expect(try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: other, json: #"{"seat_ids":["J1"]}"#).status == .created)
+            #expect(
+                try await api.send(.get, "/api/v1/holds/\(holdId)", token: owner).object()["status"] as? String
+                    == "released")
+            #expect(
+                try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: other, json: #"{"seat_ids":["J1"]}"#)
+                    .status == .created)
         }
     }
 
@@ -146,17 +159,25 @@ enum ManualTimeSourceFactory {
             let api = APIClient(client: client)
             let early = try await api.register("early")
             let late = try await api.register("late")
-            let created = try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: early, json: #"{"seat_ids":["K7","K8"]}"#)
+            let created = try await api.send(
+                .post, "/api/v1/shows/\(show.id)/holds", token: early, json: #"{"seat_ids":["K7","K8"]}"#)
             let holdId = try #require(try created.object()["hold_id"] as? String)
-            #expect(try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: late, json: #"{"seat_ids":["K8"]}"#).status == .conflict)
+            #expect(
+                try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: late, json: #"{"seat_ids":["K8"]}"#)
+                    .status == .conflict)
 
             clock.advance(by: 120)
             // Free at once for a new buyer, before any timer has run.
-            #expect(try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: late, json: #"{"seat_ids":["K8"]}"#).status == .created)
-            #expect(try await api.send(.get, "/api/v1/holds/\(holdId)", token: early).object()["status"] as? String == "expired")
+            #expect(
+                try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: late, json: #"{"seat_ids":["K8"]}"#)
+                    .status == .created)
+            #expect(
+                try await api.send(.get, "/api/v1/holds/\(holdId)", token: early).object()["status"] as? String
+                    == "expired")
             // The timer's sweep frees K7 in the store; K8 stays with the new buyer.
             try await box.inventory.expireDueHolds()
-            let seats = try #require(try await api.send(.get, "/api/v1/shows/\(show.id)/seats").object()["seats"] as? [[String: Any]])
+            let seats = try #require(
+                try await api.send(.get, "/api/v1/shows/\(show.id)/seats").object()["seats"] as? [[String: Any]])
             #expect(seats.first { $0["id"] as? String == "K7" }?["status"] as? String == "available")
             #expect(seats.first { $0["id"] as? String == "K8" }?["status"] as? String == "held")
             #expect(try await box.inventory.ledger.invariantViolations(now: clock.now).isEmpty)

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import MarqueeCore
-import GRDB
 import MarqueeServer
 import NIOCore
 import Testing
@@ -20,7 +20,8 @@ import Testing
             for n in 0..<200 { tokens.append(try await api.register("racer\(n)")) }
 
             var configuration = HTTPClient.Configuration()
-            configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 200)
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 200)
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             let statuses = await withTaskGroup(of: Int.self) { group in
                 for token in tokens {
@@ -46,7 +47,9 @@ import Testing
             // The database agrees: the four seats belong to one live hold.
             let holders = try await box.database.pool.read { db in
                 try String.fetchAll(
-                    db, sql: "SELECT DISTINCT hold_id FROM show_seats WHERE show_id = ? AND seat_id IN ('G11','G12','G13','G14') AND status = 1",
+                    db,
+                    sql:
+                        "SELECT DISTINCT hold_id FROM show_seats WHERE show_id = ? AND seat_id IN ('G11','G12','G13','G14') AND status = 1",
                     arguments: [show.id.rawValue])
             }
             #expect(holders.count == 1)
@@ -61,7 +64,8 @@ import Testing
         try await buildApplication(box).test(.live) { client in
             let api = APIClient(client: client)
             let token = try await api.register("timer")
-            let created = try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["C3"]}"#)
+            let created = try await api.send(
+                .post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["C3"]}"#)
             let holdId = try #require(try created.object()["hold_id"] as? String)
             clock.advance(by: 60)
             // The running timer (not the test) must end it; give it up to two seconds of real time.

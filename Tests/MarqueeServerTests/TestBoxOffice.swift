@@ -13,12 +13,17 @@ enum TestBoxOffice {
     static let start = Date(timeIntervalSince1970: 1_795_406_400)
     static let secret = String(repeating: "test-secret-", count: 4)
 
-    static func make(clock: ManualTimeSource = ManualTimeSource(start), holdTTL: TimeInterval = 600) async throws -> BoxOffice {
+    static func make(clock: ManualTimeSource = ManualTimeSource(start), holdTTL: TimeInterval = 600) async throws
+        -> BoxOffice
+    {
         let template = try await Template.shared.path()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-test-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "marquee-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: template, toPath: directory.appendingPathComponent("marquee.sqlite").path)
-        return try await BoxOffice.open(configuration(directory.path, holdTTL: holdTTL), environment: AppEnvironment(clock: clock))
+        try FileManager.default.copyItem(
+            atPath: template, toPath: directory.appendingPathComponent("marquee.sqlite").path)
+        return try await BoxOffice.open(
+            configuration(directory.path, holdTTL: holdTTL), environment: AppEnvironment(clock: clock))
     }
 
     static func configuration(_ directory: String, holdTTL: TimeInterval = 600) -> ServerConfiguration {
@@ -43,9 +48,11 @@ enum TestBoxOffice {
         }
 
         private static func seed() async throws -> String {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-template-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "marquee-template-\(UUID().uuidString)")
             let box = try await BoxOffice.open(
-                TestBoxOffice.configuration(directory.path), environment: AppEnvironment(clock: ManualTimeSource(TestBoxOffice.start)))
+                TestBoxOffice.configuration(directory.path),
+                environment: AppEnvironment(clock: ManualTimeSource(TestBoxOffice.start)))
             // Fold the WAL into the main file so that copying the file copies everything.
             try await box.database.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             return box.configuration.databasePath
@@ -58,13 +65,17 @@ struct APIClient {
     let client: any TestClientProtocol
 
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: String? = nil, headers: HTTPFields = [:])
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: String? = nil,
+        headers: HTTPFields = [:]
+    )
         async throws -> TestResponse
     {
         var headers = headers
         if let token { headers[.authorization] = "Bearer \(token)" }
         if json != nil { headers[.contentType] = "application/json" }
-        return try await client.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        return try await client.execute(
+            uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
     }
 
     /// Registers a new customer and returns their token.
@@ -97,6 +108,8 @@ extension BoxOffice {
     /// A show of the demo data that starts after `date`, on a screen of at least `seats` seats.
     func upcomingShow(after date: Date, seats: Int = 0) -> Show {
         let index = catalog.snapshot.index
-        return index.shows.first { $0.startsAt > date && (index.screensById[$0.screenId]?.layout.seats.count ?? 0) >= seats }!
+        return index.shows.first {
+            $0.startsAt > date && (index.screensById[$0.screenId]?.layout.seats.count ?? 0) >= seats
+        }!
     }
 }

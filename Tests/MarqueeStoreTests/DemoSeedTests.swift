@@ -41,15 +41,19 @@ import Testing
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = TimeZone(identifier: city.timeZone)!
             let venues = Set(content.venues.filter { $0.cityId == city.id }.map(\.id))
-            let days = Set(content.shows.filter { venues.contains($0.venueId) }.map { calendar.startOfDay(for: $0.startsAt) })
+            let days = Set(
+                content.shows.filter { venues.contains($0.venueId) }.map { calendar.startOfDay(for: $0.startsAt) })
             #expect(days.count == 7, "\(city.name) has shows on \(days.count) days")
             // Cinema shows start between 09:00 and 23:00 local time.
-            let hours = content.shows.filter { venues.contains($0.venueId) }.map { calendar.component(.hour, from: $0.startsAt) }
+            let hours = content.shows.filter { venues.contains($0.venueId) }.map {
+                calendar.component(.hour, from: $0.startsAt)
+            }
             #expect(hours.allSatisfy { (9...23).contains($0) })
         }
-        #expect(content.shows.allSatisfy { show in
-            let screen = content.screens.first { $0.id == show.screenId }!
-            return screen.layout.categories.allSatisfy { show.prices[$0.id] != nil }
-        })
+        #expect(
+            content.shows.allSatisfy { show in
+                let screen = content.screens.first { $0.id == show.screenId }!
+                return screen.layout.categories.allSatisfy { show.prices[$0.id] != nil }
+            })
     }
 }

@@ -45,11 +45,17 @@ import Testing
                     var generator = SplitMix(seed: UInt64(10_000 + batch))
                     let commands: [LedgerCommand] = (0..<20).map { n in
                         let first = Int(generator.next() % UInt64(seats.count - 3))
-                        let lines = seats[first..<first + 3].map { Hold.Line(id: $0, category: "silver", price: Money(amount: 1, currency: "INR")) }
-                        return .hold(HoldDraft(Hold(
-                            id: Hold.ID("h-\(batch)-\(n)"), showId: fixture.show.id, userId: User.ID("u-\(batch)-\(n)"),
-                            seats: lines, total: Money(amount: 3, currency: "INR"), createdAt: now, expiresAt: now + 600,
-                            storedStatus: .active)), now: now)
+                        let lines = seats[first..<first + 3].map {
+                            Hold.Line(id: $0, category: "silver", price: Money(amount: 1, currency: "INR"))
+                        }
+                        return .hold(
+                            try! HoldDraft(
+                                Hold(
+                                    id: Hold.ID("h-\(batch)-\(n)"), showId: fixture.show.id,
+                                    userId: User.ID("u-\(batch)-\(n)"),
+                                    seats: lines, total: Money(amount: 3, currency: "INR"), createdAt: now,
+                                    expiresAt: now + 600,
+                                    storedStatus: .active)), now: now)
                     }
                     let results = (try? await ledger.apply(commands)) ?? []
                     return results.compactMap { if case .success(.held(let hold, _)) = $0 { hold } else { nil } }

@@ -31,11 +31,15 @@ import Testing
         let fixture = try await StoreFixture()
         _ = try await fixture.hold(["A1"], for: "alice")
         let ledger = SQLiteSeatLedger(database: fixture.database)
-        let lines = [Hold.Line(id: "A1", category: "silver", price: Money(amount: 1, currency: "INR")),
-                     Hold.Line(id: "A2", category: "silver", price: Money(amount: 1, currency: "INR"))]
-        let draft = Hold(id: "hld_direct", showId: fixture.show.id, userId: "bob", seats: lines, total: Money(amount: 2, currency: "INR"),
-                         createdAt: fixture.clock.now, expiresAt: fixture.clock.now + 60, storedStatus: .active)
-        let results = try await ledger.apply([.hold(HoldDraft(draft), now: fixture.clock.now)])
+        let lines = [
+            Hold.Line(id: "A1", category: "silver", price: Money(amount: 1, currency: "INR")),
+            Hold.Line(id: "A2", category: "silver", price: Money(amount: 1, currency: "INR")),
+        ]
+        let draft = Hold(
+            id: "hld_direct", showId: fixture.show.id, userId: "bob", seats: lines,
+            total: Money(amount: 2, currency: "INR"),
+            createdAt: fixture.clock.now, expiresAt: fixture.clock.now + 60, storedStatus: .active)
+        let results = try await ledger.apply([.hold(try HoldDraft(draft), now: fixture.clock.now)])
         guard case .failure(.seatsUnavailable(let taken, _)) = results[0] else {
             Issue.record("expected seats_unavailable, got \(results[0])")
             return

@@ -1,6 +1,6 @@
 import Foundation
-import MarqueeCore
 import GRDB
+import MarqueeCore
 import MarqueeStore
 
 /// A fresh SQLite database in a temporary directory with one small show:
@@ -20,14 +20,23 @@ struct StoreFixture {
         var seats: [Seat] = []
         for (y, row) in ["A", "B", "C", "D", "E"].enumerated() {
             for number in 1...10 {
-                seats.append(Seat(row: row, number: number, x: number <= 5 ? number - 1 : number, y: y, category: y < 3 ? "silver" : "gold"))
+                seats.append(
+                    Seat(
+                        row: row, number: number, x: number <= 5 ? number - 1 : number, y: y,
+                        category: y < 3 ? "silver" : "gold"))
             }
         }
         let layout = SeatLayout(
-            categories: [SeatCategory(id: "silver", name: "Silver", rank: 0), SeatCategory(id: "gold", name: "Gold", rank: 1)],
+            categories: [
+                SeatCategory(id: "silver", name: "Silver", rank: 0), SeatCategory(id: "gold", name: "Gold", rank: 1),
+            ],
             seats: seats)
-        let city = City(id: "testville", name: "Testville", country: "IN", timeZone: "Asia/Kolkata", currency: "INR", latitude: 19, longitude: 72.8)
-        let venue = Venue(id: "hall", cityId: city.id, name: "Hall", address: "1 Test Road", latitude: 19, longitude: 72.8, timeZone: city.timeZone)
+        let city = City(
+            id: "testville", name: "Testville", country: "IN", timeZone: "Asia/Kolkata", currency: "INR", latitude: 19,
+            longitude: 72.8)
+        let venue = Venue(
+            id: "hall", cityId: city.id, name: "Hall", address: "1 Test Road", latitude: 19, longitude: 72.8,
+            timeZone: city.timeZone)
         screen = Screen(id: "hall-1", venueId: venue.id, name: "Screen 1", layout: layout)
         let movie = Movie(
             id: "film", title: "Film", kind: "movie", genres: ["Drama"], language: "Hindi", durationMinutes: 120,
@@ -44,14 +53,17 @@ struct StoreFixture {
     }
 
     func hold(_ seats: [Seat.ID], for user: User.ID) async throws -> Hold {
-        try await inventory.hold(seatIds: seats, of: show, layout: screen.layout, index: screen.layout.indexById(), for: user)
+        try await inventory.hold(
+            seatIds: seats, of: show, layout: screen.layout, index: screen.layout.indexById(), for: user)
     }
 
     /// Seat statuses straight from the database, bypassing every cache.
     func storedStatuses() async throws -> [String: Int] {
         try await database.pool.read { db in
             var statuses: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT seat_id, status FROM show_seats WHERE show_id = ?", arguments: [show.id.rawValue]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT seat_id, status FROM show_seats WHERE show_id = ?", arguments: [show.id.rawValue])
+            {
                 statuses[row["seat_id"]] = row["status"]
             }
             return statuses

@@ -59,7 +59,8 @@ struct AuthRoutes {
         let user = User(id: User.ID(ids.make(prefix: "usr")), email: email, name: name, createdAt: clock.now)
         let hash = try await Self.hash(body.password, cost: bcryptCost)
         try await accounts.createUser(user, passwordHash: hash)
-        return try APIJSON.response(SessionBody(user: UserBody(user), token: try await tokens.token(for: user.id)), status: .created)
+        return try APIJSON.response(
+            SessionBody(user: UserBody(user), token: try await tokens.token(for: user.id)), status: .created)
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -89,7 +90,9 @@ struct AuthRoutes {
         guard password.count >= 8, password.utf8.count <= 72 else {
             throw BookingError.invalidField("password", "must be 8 to 72 characters")
         }
-        guard !name.isEmpty, name.count <= 100 else { throw BookingError.invalidField("name", "must be 1 to 100 characters") }
+        guard !name.isEmpty, name.count <= 100 else {
+            throw BookingError.invalidField("name", "must be 1 to 100 characters")
+        }
     }
 
     /// bcrypt is deliberately slow: run it on the blocking thread pool, not the request's executor.

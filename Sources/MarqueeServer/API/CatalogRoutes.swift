@@ -70,7 +70,8 @@ struct CatalogRoutes {
         }
         let index = catalog.snapshot.index
         // With a city but no day: what plays there from now on.
-        let during = try day(request, city: city) ?? (city != nil ? DateInterval(start: clock.now, duration: 8 * 86400) : nil)
+        let during =
+            try day(request, city: city) ?? (city != nil ? DateInterval(start: clock.now, duration: 8 * 86400) : nil)
         let movies = index.movies(
             city: city?.id, during: during, genre: request.query("genre"), language: request.query("language"),
             query: matcher)
@@ -85,7 +86,8 @@ struct CatalogRoutes {
         if let id = request.query("venue_id") {
             guard snapshot.index.venuesById[Venue.ID(id)] != nil else {
                 throw Problem(
-                    .badRequest, code: "unknown_venue", detail: "no venue '\(id)'", extensions: ["field": .string("venue_id")])
+                    .badRequest, code: "unknown_venue", detail: "no venue '\(id)'",
+                    extensions: ["field": .string("venue_id")])
             }
             venueId = Venue.ID(id)
         }
@@ -126,7 +128,8 @@ struct CatalogRoutes {
         if let text = request.query("radius_km") {
             guard let value = Double(text), value > 0, value <= 20_000 else {
                 throw Problem(
-                    .badRequest, code: "invalid_field", detail: "radius_km must be a number of kilometres, above 0 and at most 20000",
+                    .badRequest, code: "invalid_field",
+                    detail: "radius_km must be a number of kilometres, above 0 and at most 20000",
                     extensions: ["field": .string("radius_km")])
             }
             guard near != nil else {

@@ -11,7 +11,10 @@ struct HealthRoutes {
         }
         router.get("health/ready") { _, _ in
             guard let applied = try? await database.appliedMigrations(), applied.count == database.knownMigrations.count
-            else { throw Problem(.serviceUnavailable, code: "not_ready", detail: "the database is not migrated or not reachable") }
+            else {
+                throw Problem(
+                    .serviceUnavailable, code: "not_ready", detail: "the database is not migrated or not reachable")
+            }
             struct Ready: Encodable {
                 let status: String
                 let migrations: Int

@@ -8,6 +8,7 @@ struct HoldRoutes {
     let catalog: CatalogService
     let inventory: SeatInventory
     let clock: any TimeSource
+    let idempotency: Idempotency
 
     struct HoldRequest: Decodable {
         let seatIds: [String]
@@ -49,11 +50,14 @@ struct HoldRoutes {
             let screen = snapshot.index.screensById[show.screenId],
             let index = snapshot.seatIndexes[show.screenId]
         else { throw BookingError.notFound("show", id) }
-        let body = try await APIJSON.decode(HoldRequest.self, from: request, context: context)
-        let seatIds = body.seatIds.map { Seat.ID($0.trimmingCharacters(in: .whitespaces).uppercased()) }
-        let hold = try await inventory.hold(seatIds: seatIds, of: show, layout: screen.layout, index: index, for: user)
-        return try APIJSON.response(
-            HoldBody(hold, now: clock.now), status: .created, headers: [.location: "/api/v1/holds/\(hold.id)"])
+        return try await idempotency.run(request, context: context, user: user) { buffer in
+            let body = try APIJSON.decode(HoldRequest.self, from: buffer)
+            let seatIds = body.seatIds.map { Seat.ID($0.trimmingCharacters(in: .whitespaces).uppercased()) }
+            let hold = try await inventory.hold(
+                seatIds: seatIds, of: show, layout: screen.layout, index: index, for: user)
+            return try APIJSON.reply(
+                HoldBody(hold, now: clock.now), status: .created, headers: [.location: "/api/v1/holds/\(hold.id)"])
+        }.response
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {

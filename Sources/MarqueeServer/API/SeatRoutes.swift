@@ -21,9 +21,11 @@ struct SeatRoutes {
             let entry = try await cache.entry(for: show, layout: screen.layout, inventory: inventory, now: clock.now)
         else { throw BookingError.notFound("show", id) }
         var headers: HTTPFields = [.eTag: entry.etag, .cacheControl: "no-cache"]
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
-            $0.trimmingCharacters(in: .whitespaces) == entry.etag || $0.trimmingCharacters(in: .whitespaces) == "*"
-        }) {
+        if let match = request.headers[.ifNoneMatch],
+            match.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == entry.etag || $0.trimmingCharacters(in: .whitespaces) == "*"
+            })
+        {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = "application/json; charset=utf-8"

@@ -43,8 +43,10 @@ final class SeatMapCache: Sendable {
                     status: state.visibleStatus(at: now).rawValue)
             })
         let data = try APIJSON.encoder.encode(body)
-        let validUntil = seats.seats.values.lazy.filter { $0.status == .held }.compactMap(\.expiresAt).filter { $0 > now }
-            .min()
+        let validUntil = seats.seats.values.lazy.filter { $0.status == .held }.compactMap(\.expiresAt).filter {
+            $0 > now
+        }
+        .min()
         return Entry(
             version: seats.version, validUntil: validUntil,
             etag: "\"v\(seats.version)-\(String(fnv1a(data), radix: 16))\"", body: ByteBuffer(data: data))

@@ -14,7 +14,9 @@ public struct AppRequestContext: RequestContext {
     public var maxUploadSize: Int { 64 * 1024 }
 
     public func requireUser() throws -> User.ID {
-        guard let userId else { throw BookingError.unauthenticated("sign in first: send Authorization: Bearer <token>") }
+        guard let userId else {
+            throw BookingError.unauthenticated("sign in first: send Authorization: Bearer <token>")
+        }
         return userId
     }
 }

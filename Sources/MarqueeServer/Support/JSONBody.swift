@@ -23,15 +23,26 @@ enum APIJSON {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws
         -> Response
     {
+        try reply(value, status: status, headers: headers).response
+    }
+
+    static func reply(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws
+        -> Reply
+    {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+        return Reply(status: status, headers: headers, body: ByteBuffer(data: try encoder.encode(value)))
     }
 
     /// Decodes a request body, answering malformed JSON, wrong types and missing
     /// fields with a 400 that names the field.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws
+        -> T
+    {
+        try decode(T.self, from: try await request.body.collect(upTo: context.maxUploadSize))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         guard buffer.readableBytes > 0 else {
             throw Problem(.badRequest, code: "invalid_json", detail: "the request needs a JSON body")
         }

@@ -18,19 +18,38 @@ public struct Problem: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try reply().response
+    }
+
+    /// The problem document as bytes, ready to send or to store.
+    func reply() throws -> Reply {
         var object: [String: ProblemValue] = extensions
         object["type"] = .string("https://marquee.dev/problems/\(code.replacingOccurrences(of: "_", with: "-"))")
         object["title"] = .string(status.reasonPhrase)
         object["status"] = .int(status.code)
         object["detail"] = .string(detail)
         object["code"] = .string(code)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
-        return Response(
-            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(object))))
+        return Reply(status: status, headers: headers, body: ByteBuffer(data: try Self.encoder.encode(object)))
     }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+/// A response whose body is already bytes, so it can be stored and replayed.
+struct Reply: ResponseGenerator, Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: ByteBuffer
+
+    var response: Response { Response(status: status, headers: headers, body: .init(byteBuffer: body)) }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response { response }
 }
 
 public enum ProblemValue: Encodable, Sendable, Hashable {
@@ -53,7 +72,9 @@ extension BookingError {
     var problem: Problem {
         switch self {
         case .invalidField(let field, let reason):
-            Problem(.badRequest, code: "invalid_field", detail: "\(field): \(reason)", extensions: ["field": .string(field)])
+            Problem(
+                .badRequest, code: "invalid_field", detail: "\(field): \(reason)", extensions: ["field": .string(field)]
+            )
         case .unknownSeats(let seats):
             Problem(
                 .badRequest, code: "unknown_seats",

@@ -41,7 +41,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .badRequest: "bad_request"
                 default: "http_\(error.status.code)"
                 }
-            let detail = error.body ?? (error.status == .notFound ? "no such route: \(request.uri.path)" : error.status.reasonPhrase)
+            let detail =
+                error.body
+                ?? (error.status == .notFound ? "no such route: \(request.uri.path)" : error.status.reasonPhrase)
             return Problem(error.status, code: code, detail: detail)
         default:
             context.logger.error(

@@ -32,7 +32,9 @@ public final class TokenIssuer: Sendable {
     public func token(for user: User.ID) async throws -> String {
         let now = clock.now
         return try await keys.sign(
-            Claims(sub: SubjectClaim(value: user.rawValue), exp: ExpirationClaim(value: now + lifetime), iat: IssuedAtClaim(value: now)))
+            Claims(
+                sub: SubjectClaim(value: user.rawValue), exp: ExpirationClaim(value: now + lifetime),
+                iat: IssuedAtClaim(value: now)))
     }
 
     /// The user a token belongs to; throws `unauthenticated` for a bad or expired token.

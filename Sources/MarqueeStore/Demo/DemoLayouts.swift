@@ -25,7 +25,8 @@ enum DemoLayouts {
     static func rowName(_ index: Int) -> String {
         let letters = Array("ABCDEFGHJKLMNPQRSTUVWXYZ")  // no I or O, as cinemas print them
         return index < letters.count
-            ? String(letters[index]) : String(letters[index / letters.count - 1]) + String(letters[index % letters.count])
+            ? String(letters[index])
+            : String(letters[index / letters.count - 1]) + String(letters[index % letters.count])
     }
 
     static func layout(_ hall: Hall) -> SeatLayout {

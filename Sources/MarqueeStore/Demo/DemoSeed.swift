@@ -18,7 +18,8 @@ public struct DemoSeed: Sendable {
         var content = CatalogContent()
         content.movies = DemoCatalog.movies.map { item in
             Movie(
-                id: Movie.ID(item.slug), title: item.title, kind: item.kind, genres: item.genres, language: item.language,
+                id: Movie.ID(item.slug), title: item.title, kind: item.kind, genres: item.genres,
+                language: item.language,
                 durationMinutes: item.durationMinutes, certification: item.certification,
                 releaseDate: item.releaseDate, synopsis: item.synopsis)
         }
@@ -27,8 +28,12 @@ public struct DemoSeed: Sendable {
                 City(
                     id: City.ID(city.slug), name: city.name, country: city.country, timeZone: city.timeZone,
                     currency: city.currency, latitude: city.latitude, longitude: city.longitude))
-            let films = DemoCatalog.movies.filter { $0.kind == "movie" && ($0.cities.isEmpty || $0.cities.contains(city.slug)) }
-            let events = DemoCatalog.movies.filter { $0.kind == "event" && ($0.cities.isEmpty || $0.cities.contains(city.slug)) }
+            let films = DemoCatalog.movies.filter {
+                $0.kind == "movie" && ($0.cities.isEmpty || $0.cities.contains(city.slug))
+            }
+            let events = DemoCatalog.movies.filter {
+                $0.kind == "event" && ($0.cities.isEmpty || $0.cities.contains(city.slug))
+            }
             for (venueIndex, venue) in city.venues.enumerated() {
                 content.venues.append(
                     Venue(
@@ -85,7 +90,8 @@ public struct DemoSeed: Sendable {
             }
             for minute in starts {
                 guard let startsAt = calendar.date(byAdding: .minute, value: minute, to: midnight) else { continue }
-                let stamp = String(format: "%04d%02d%02d-%02d%02d",
+                let stamp = String(
+                    format: "%04d%02d%02d-%02d%02d",
                     calendar.component(.year, from: midnight), calendar.component(.month, from: midnight),
                     calendar.component(.day, from: midnight), minute / 60, minute % 60)
                 shows.append(
@@ -93,14 +99,16 @@ public struct DemoSeed: Sendable {
                         id: Show.ID("\(screen.id)-\(stamp)"), movieId: Movie.ID(item.slug), venueId: screen.venueId,
                         screenId: screen.id, startsAt: startsAt,
                         endsAt: startsAt.addingTimeInterval(Double(item.durationMinutes) * 60), timeZone: city.timeZone,
-                        prices: prices(screen.layout, currency: city.currency, evening: minute >= 18 * 60, event: arena)))
+                        prices: prices(screen.layout, currency: city.currency, evening: minute >= 18 * 60, event: arena)
+                    ))
             }
         }
         return shows
     }
 
     /// Prices in minor units by band, dearer in the evening and for live events.
-    private func prices(_ layout: SeatLayout, currency: String, evening: Bool, event: Bool) -> [SeatCategory.ID: Money] {
+    private func prices(_ layout: SeatLayout, currency: String, evening: Bool, event: Bool) -> [SeatCategory.ID: Money]
+    {
         let base: [SeatCategory.ID: Int64]
         let eveningExtra: Int64
         switch currency {

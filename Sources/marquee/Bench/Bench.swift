@@ -46,11 +46,14 @@ struct HoldsBench: AsyncParsableCommand {
         try await client.shutdown()
     }
 
-    private func race(_ driver: LoadDriver, show showId: String, levels: [Int], database: MarqueeDatabase) async throws {
+    private func race(_ driver: LoadDriver, show showId: String, levels: [Int], database: MarqueeDatabase) async throws
+    {
         let maxConnections = levels.max()!
 
         let seatMap = try await driver.seatMap(showId)
-        print("show \(showId): \(seatMap.count) seats; \(levels.map(String.init).joined(separator: ", ")) connections, \(duration) s each")
+        print(
+            "show \(showId): \(seatMap.count) seats; \(levels.map(String.init).joined(separator: ", ")) connections, \(duration) s each"
+        )
         print("registering \(maxConnections) buyers…")
         let tokens = try await driver.buyers(maxConnections)
 
@@ -67,16 +70,30 @@ struct HoldsBench: AsyncParsableCommand {
             let h = ceiling.rate
             print("")
             print("C=\(level)")
-            print(String(format: "  ceiling H (GET /health/live): %8.0f req/s  p99 %6.2f ms", h, ceiling.percentile(0.99)))
-            print(String(format: "  GET seats:                    %8.0f req/s  p99 %6.2f ms  (%.2f x H)", seats.rate, seats.percentile(0.99), seats.rate / h))
+            print(
+                String(format: "  ceiling H (GET /health/live): %8.0f req/s  p99 %6.2f ms", h, ceiling.percentile(0.99))
+            )
+            print(
+                String(
+                    format: "  GET seats:                    %8.0f req/s  p99 %6.2f ms  (%.2f x H)", seats.rate,
+                    seats.percentile(0.99), seats.rate / h))
             print(String(format: "  hold attempts:                %8.0f /s     (%.2f x H)", holds.rate, holds.rate / h))
             print(String(format: "  successful holds:             %8.0f /s", Double(holds.successes) / holds.seconds))
-            print(String(format: "  hold latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms", holds.percentile(0.5), holds.percentile(0.99), holds.percentile(0.999)))
-            print(String(format: "  conflict rate %.1f %%   errors %d", 100 * Double(holds.conflicts) / Double(max(1, holds.count)), holds.errors))
+            print(
+                String(
+                    format: "  hold latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms", holds.percentile(0.5),
+                    holds.percentile(0.99), holds.percentile(0.999)))
+            print(
+                String(
+                    format: "  conflict rate %.1f %%   errors %d",
+                    100 * Double(holds.conflicts) / Double(max(1, holds.count)), holds.errors))
         }
         let problems = try await SQLiteSeatLedger(database: database).invariantViolations(now: Date())
         print("")
-        print(problems.isEmpty ? "invariant: OK (no seat in two live holds, every held seat owned by its live hold)" : "invariant BROKEN:\n" + problems.prefix(20).joined(separator: "\n"))
+        print(
+            problems.isEmpty
+                ? "invariant: OK (no seat in two live holds, every held seat owned by its live hold)"
+                : "invariant BROKEN:\n" + problems.prefix(20).joined(separator: "\n"))
         if !problems.isEmpty { throw ExitCode.failure }
     }
 
@@ -84,9 +101,11 @@ struct HoldsBench: AsyncParsableCommand {
     static func hotShow(_ database: MarqueeDatabase) async throws -> String {
         let index = try await SQLiteCatalogStore(database: database).loadCatalog(showsEndingAfter: Date())
         let soon = Date().addingTimeInterval(1800)
-        guard let show = index.shows.first(where: {
-            $0.startsAt > soon && (index.screensById[$0.screenId]?.layout.seats.count ?? 0) >= 500
-        }) else { throw ValidationError("no upcoming show with 500+ seats; pass --show") }
+        guard
+            let show = index.shows.first(where: {
+                $0.startsAt > soon && (index.screensById[$0.screenId]?.layout.seats.count ?? 0) >= 500
+            })
+        else { throw ValidationError("no upcoming show with 500+ seats; pass --show") }
         return show.id.rawValue
     }
 }

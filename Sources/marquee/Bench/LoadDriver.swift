@@ -36,7 +36,9 @@ struct LoadDriver: Sendable {
     }
 
     @discardableResult
-    func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil) async throws -> (Int, ByteBuffer) {
+    func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil) async throws -> (
+        Int, ByteBuffer
+    ) {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -67,7 +69,8 @@ struct LoadDriver: Sendable {
                 let i = next
                 next += 1
                 group.addTask {
-                    let body = #"{"email":"bench-\#(run)-\#(i)@bench.marquee.test","password":"bench-password","name":"Bench \#(i)"}"#
+                    let body =
+                        #"{"email":"bench-\#(run)-\#(i)@bench.marquee.test","password":"bench-password","name":"Bench \#(i)"}"#
                     let (status, bytes) = try await request(.POST, "/api/v1/auth/register", body: body)
                     guard status == 201 else { throw BenchError("register answered \(status)") }
                     return (i, try JSONDecoder().decode(Session.self, from: bytes).token)
@@ -103,7 +106,9 @@ struct LoadDriver: Sendable {
 
     /// Seats side by side, with rows and positions drawn towards the middle.
     static func pick(_ seats: [SeatInfo]) -> [String] {
-        let rows = Dictionary(grouping: seats, by: \.y).sorted { $0.key < $1.key }.map { $0.value.sorted { $0.x < $1.x } }
+        let rows = Dictionary(grouping: seats, by: \.y).sorted { $0.key < $1.key }.map {
+            $0.value.sorted { $0.x < $1.x }
+        }
         func central(_ count: Int) -> Int {
             let value = (Double.random(in: 0..<1) + Double.random(in: 0..<1) + Double.random(in: 0..<1)) / 3
             return min(count - 1, Int(value * Double(count)))
