@@ -7,53 +7,61 @@ public struct SeatSuggester: Sendable {
 
     /// - Parameters:
     ///   - requested: the seats the buyer asked for (all known to the layout).
-    ///   - isFree: whether a seat can be held now.
+    ///   - isFree: whether the seat at this position of `layout.seats` can be held now.
     /// - Returns: `requested.count` adjacent free seats, or an empty list when no
     ///   row has such a block.
-    public func suggest(near requested: [Seat], isFree: (Seat) -> Bool) -> [Seat.ID] {
+    public func suggest(near requested: [Seat], isFree: (Int) -> Bool) -> [Seat.ID] {
+        // Rows near the request first: on a busy show that is where the answer
+        // is, and it spares looking at every seat of a large hall.
+        let rows = Set(requested.map(\.y))
+        let nearby = suggest(near: requested, isFree: isFree) { seat in
+            rows.contains { abs($0 - seat.y) <= 2 }
+        }
+        return nearby.isEmpty ? suggest(near: requested, isFree: isFree) { _ in true } : nearby
+    }
+
+    private func suggest(near requested: [Seat], isFree: (Int) -> Bool, within: (Seat) -> Bool) -> [Seat.ID] {
         let count = requested.count
         guard count > 0 else { return [] }
         let centreX = Double(requested.map(\.x).reduce(0, +)) / Double(count)
         let centreY = Double(requested.map(\.y).reduce(0, +)) / Double(count)
         let wanted = Set(requested.map(\.category))
-
-        var best: (score: Double, seats: [Seat])?
-        var rowStart = 0
         let seats = layout.seats
-        while rowStart < seats.count {
-            var rowEnd = rowStart
-            while rowEnd < seats.count && seats[rowEnd].y == seats[rowStart].y { rowEnd += 1 }
-            // Walk runs of free, physically adjacent seats in this row.
-            var run: [Seat] = []
-            for index in rowStart..<rowEnd {
-                let seat = seats[index]
-                if isFree(seat), let last = run.last, last.x + 1 == seat.x {
-                    run.append(seat)
-                } else {
-                    run = isFree(seat) ? [seat] : []
-                }
-                if run.count >= count {
-                    let block = Array(run.suffix(count))
-                    let score = Self.score(block, centreX: centreX, centreY: centreY, wanted: wanted)
-                    if best == nil || score < best!.score { best = (score, block) }
-                }
-            }
-            rowStart = rowEnd
-        }
-        return best?.seats.map(\.id) ?? []
-    }
 
-    /// Lower is better: distance from the requested seats, with a penalty for
-    /// switching to a category the buyer did not pick.
-    private static func score(_ block: [Seat], centreX: Double, centreY: Double, wanted: Set<SeatCategory.ID>)
-        -> Double
-    {
-        let x = Double(block.map(\.x).reduce(0, +)) / Double(block.count)
-        let y = Double(block[0].y)
-        // Moving to another row costs a little more than sliding along the same one.
-        let dy = (y - centreY) * 1.2
-        let distance = ((x - centreX) * (x - centreX) + dy * dy).squareRoot()
-        let categoryPenalty = block.allSatisfy { wanted.contains($0.category) } ? 0.0 : 6.0
-        return distance + categoryPenalty
+        // Walk runs of free, physically adjacent seats row by row; a candidate
+        // block is the last `count` seats of a run, scored without copying it.
+        var best: (score: Double, end: Int)?
+        var runLength = 0
+        var xSum = 0
+        var otherCategory = 0
+        for index in seats.indices {
+            let seat = seats[index]
+            let continues = index > 0 && seats[index - 1].y == seat.y && seats[index - 1].x + 1 == seat.x
+            if !within(seat) || !isFree(index) {
+                runLength = 0
+                continue
+            }
+            if !continues || runLength == 0 {
+                runLength = 0
+                xSum = 0
+                otherCategory = 0
+            }
+            runLength += 1
+            xSum += seat.x
+            if !wanted.contains(seat.category) { otherCategory += 1 }
+            if runLength > count {
+                let leaving = seats[index - count]
+                xSum -= leaving.x
+                if !wanted.contains(leaving.category) { otherCategory -= 1 }
+            }
+            guard runLength >= count else { continue }
+            let dx = Double(xSum) / Double(count) - centreX
+            // Moving to another row costs a little more than sliding along the same one.
+            let dy = (Double(seat.y) - centreY) * 1.2
+            let score = (dx * dx + dy * dy).squareRoot() + (otherCategory > 0 ? 6 : 0)
+            if best == nil || score < best!.score { best = (score, index) }
+        }
+        guard let best else { return [] }
+        return seats[(best.end - count + 1)...best.end].map(\.id)
     }
 }

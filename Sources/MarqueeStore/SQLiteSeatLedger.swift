@@ -41,9 +41,11 @@ public struct SQLiteSeatLedger: SeatLedger {
         let hold = draft.hold
         let show = hold.showId.rawValue
         if let existing = try String.fetchOne(
-            db,
-            sql:
-                "SELECT id FROM holds WHERE show_id = ? AND user_id = ? AND status = 'active' AND expires_at > ? LIMIT 1",
+            db.cachedStatement(
+                sql: """
+                    SELECT id FROM holds
+                    WHERE show_id = ? AND user_id = ? AND status = 'active' AND expires_at > ? LIMIT 1
+                    """),
             arguments: [show, hold.userId.rawValue, now.storedValue])
         {
             throw BookingError.holdExists(Hold.ID(existing))
@@ -89,26 +91,29 @@ public struct SQLiteSeatLedger: SeatLedger {
     }
 
     private static func release(_ id: Hold.ID, by user: User.ID, now: Date, _ db: Database) throws -> LedgerResult {
-        guard var hold = try fetchHold(id, db), hold.userId == user else {
-            throw BookingError.notFound("hold", id.rawValue)
-        }
-        switch hold.status(at: now) {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT user_id, show_id, status, expires_at FROM holds WHERE id = ?"),
+                arguments: [id.rawValue]),
+            row["user_id"] as String == user.rawValue
+        else { throw BookingError.notFound("hold", id.rawValue) }
+        let stored = Hold.Status(rawValue: row["status"]) ?? .expired
+        switch stored {
         case .confirmed: throw BookingError.holdNotActive(id, .confirmed)
-        case .released: return .released(hold, nil)
-        case .active, .expired:
+        case .released, .expired: return .released(id, stored, nil)
+        case .active:
             // A hold that ran out but was not swept yet is recorded as expired, not released.
-            if hold.storedStatus != .active { return .released(hold, nil) }
-            hold.storedStatus = hold.expiresAt <= now ? .expired : .released
-            let delta = try end(hold.id, of: hold.showId, as: hold.storedStatus, now: now, db)
-            return .released(hold, delta)
+            let ended: Hold.Status = Date(storedValue: row["expires_at"]) <= now ? .expired : .released
+            return .released(id, ended, try end(id, of: Show.ID(row["show_id"]), as: ended, now: now, db))
         }
     }
 
     private static func expire(now: Date, limit: Int, _ db: Database) throws -> LedgerResult {
         let due = try Row.fetchAll(
-            db,
-            sql:
-                "SELECT id, show_id FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+            db.cachedStatement(
+                sql:
+                    "SELECT id, show_id FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?"
+            ),
             arguments: [now.storedValue, limit])
         var deltas: [SeatDelta] = []
         for row in due {
@@ -124,15 +129,14 @@ public struct SQLiteSeatLedger: SeatLedger {
         -> SeatDelta?
     {
         let freed = try String.fetchAll(
-            db,
-            sql: """
-                UPDATE show_seats SET status = 0, hold_id = NULL, expires_at = NULL
-                WHERE hold_id = ? AND status = 1 RETURNING seat_id
-                """,
+            db.cachedStatement(
+                sql: """
+                    UPDATE show_seats SET status = 0, hold_id = NULL, expires_at = NULL
+                    WHERE hold_id = ? AND status = 1 RETURNING seat_id
+                    """),
             arguments: [hold.rawValue])
-        try db.execute(
-            sql: "UPDATE holds SET status = ?, ended_at = ? WHERE id = ?",
-            arguments: [status.rawValue, now.storedValue, hold.rawValue])
+        try db.cachedStatement(sql: "UPDATE holds SET status = ?, ended_at = ? WHERE id = ?")
+            .execute(arguments: [status.rawValue, now.storedValue, hold.rawValue])
         guard !freed.isEmpty else { return nil }
         return SeatDelta(
             showId: show, version: try bumpVersion(show.rawValue, db),
@@ -166,9 +170,10 @@ public struct SQLiteSeatLedger: SeatLedger {
     }
 
     private static func fetchHold(_ id: Hold.ID, _ db: Database) throws -> Hold? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM holds WHERE id = ?", arguments: [id.rawValue]) else {
-            return nil
-        }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM holds WHERE id = ?"), arguments: [id.rawValue])
+        else { return nil }
         return Hold(
             id: id, showId: Show.ID(row["show_id"]), userId: User.ID(row["user_id"]),
             seats: try JSONText.decode([Hold.Line].self, row["seats"]),

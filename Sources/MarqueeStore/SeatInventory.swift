@@ -66,7 +66,8 @@ public final class SeatInventory: Sendable {
 
         // Contention filter: seats this board already knows are taken never reach the ledger.
         let taken = boards.withLock { boards in
-            chosen.filter { !(boards[show.id]?.seats[$0.id]?.isFree(at: now) ?? false) }.map(\.id)
+            let board = boards[show.id]?.seats
+            return chosen.filter { !(board?[$0.id]?.isFree(at: now) ?? false) }.map(\.id)
         }
         if !taken.isEmpty { throw unavailable(taken, requested: chosen, show: show.id, layout: layout, now: now) }
 
@@ -93,9 +94,11 @@ public final class SeatInventory: Sendable {
 
     /// Releases a hold on its owner's request; releasing twice answers the same.
     public func release(_ id: Hold.ID, by user: User.ID) async throws -> Hold {
-        guard case .released(let hold, _) = try await submit(.release(id, by: user, now: clock.now)).get() else {
+        guard case .released = try await submit(.release(id, by: user, now: clock.now)).get() else {
             preconditionFailure("ledger answered a release with another result")
         }
+        // Read the whole hold back outside the single writer.
+        guard let hold = try await ledger.hold(id) else { throw BookingError.notFound("hold", id.rawValue) }
         return hold
     }
 
@@ -111,11 +114,12 @@ public final class SeatInventory: Sendable {
     private func unavailable(_ taken: [Seat.ID], requested: [Seat], show: Show.ID, layout: SeatLayout, now: Date)
         -> BookingError
     {
-        let suggested = boards.withLock { boards -> [Seat.ID] in
-            guard let board = boards[show] else { return [] }
-            return SeatSuggester(layout: layout).suggest(near: requested) {
-                board.seats[$0.id]?.isFree(at: now) ?? false
-            }
+        // The board is a value: take it out of the lock and look seats up as the search needs them.
+        guard let board = boards.withLock({ $0[show]?.seats }) else {
+            return .seatsUnavailable(unavailable: taken, suggested: [])
+        }
+        let suggested = SeatSuggester(layout: layout).suggest(near: requested) { index in
+            board[layout.seats[index].id]?.isFree(at: now) ?? false
         }
         return .seatsUnavailable(unavailable: taken, suggested: suggested)
     }

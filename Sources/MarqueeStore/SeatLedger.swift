@@ -78,14 +78,15 @@ public enum LedgerCommand: Sendable {
 
 public enum LedgerResult: Sendable {
     case held(Hold, SeatDelta)
-    case released(Hold, SeatDelta?)
+    /// The hold and how it ended (expired when its time had passed), with the seats freed.
+    case released(Hold.ID, Hold.Status, SeatDelta?)
     case expired([SeatDelta], holds: Int)
     case loaded(ShowSeats?)
 
     var deltas: [SeatDelta] {
         switch self {
         case .held(_, let delta): [delta]
-        case .released(_, let delta): delta.map { [$0] } ?? []
+        case .released(_, _, let delta): delta.map { [$0] } ?? []
         case .expired(let deltas, _): deltas
         case .loaded: []
         }

@@ -50,7 +50,7 @@ import Testing
     @Test func suggestsTheSameNumberOfAdjacentFreeSeatsNearby() {
         let taken: Set<Seat.ID> = ["B2", "B3"]
         let requested = layout.seats.filter { taken.contains($0.id) }
-        let suggestion = SeatSuggester(layout: layout).suggest(near: requested) { !taken.contains($0.id) }
+        let suggestion = SeatSuggester(layout: layout).suggest(near: requested) { !taken.contains(layout.seats[$0].id) }
         #expect(suggestion.count == 2)
         let seats = layout.seats.filter { suggestion.contains($0.id) }
         #expect(Set(seats.map(\.y)).count == 1, "suggested seats share a row")
@@ -64,7 +64,7 @@ import Testing
         // Only A4 and A5 are free; they straddle the aisle, so no pair can be offered.
         let free: Set<Seat.ID> = ["A4", "A5"]
         let requested = layout.seats.filter { $0.id == "B2" || $0.id == "B3" }
-        #expect(SeatSuggester(layout: layout).suggest(near: requested) { free.contains($0.id) }.isEmpty)
+        #expect(SeatSuggester(layout: layout).suggest(near: requested) { free.contains(layout.seats[$0].id) }.isEmpty)
     }
 }
 

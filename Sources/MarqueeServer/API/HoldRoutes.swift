@@ -14,7 +14,8 @@ struct HoldRoutes {
         let seatIds: [String]
     }
 
-    struct HoldBody: Encodable {
+    /// A hold as the API shows it; written by hand because it is on the hot path.
+    struct HoldBody {
         let holdId: String
         let showId: String
         let status: String
@@ -33,6 +34,46 @@ struct HoldRoutes {
             total = hold.total
             createdAt = hold.createdAt
             expiresAt = hold.expiresAt
+        }
+
+        func reply(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Reply {
+            var json = JSONWriter()
+            json.beginObject()
+            json.field("created_at", Self.timestamp(createdAt))
+            json.field("expires_at", Self.timestamp(expiresAt))
+            json.field("hold_id", holdId)
+            json.field("seat_ids", strings: seatIds)
+            json.key("seats")
+            json.beginArray()
+            for line in seats {
+                json.beginObject()
+                json.field("category", line.category.rawValue)
+                json.field("id", line.id.rawValue)
+                json.key("price")
+                Self.money(line.price, into: &json)
+                json.endObject()
+            }
+            json.endArray()
+            json.field("show_id", showId)
+            json.field("status", self.status)
+            json.key("total")
+            Self.money(total, into: &json)
+            json.endObject()
+            var headers = headers
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Reply(status: status, headers: headers, body: json.buffer)
+        }
+
+        static func money(_ money: Money, into json: inout JSONWriter) {
+            json.beginObject()
+            json.field("amount", money.amount)
+            json.field("currency", money.currency)
+            json.endObject()
+        }
+
+        /// ISO-8601 in UTC to the second, as the JSON encoder writes dates.
+        static func timestamp(_ date: Date) -> String {
+            Date.ISO8601FormatStyle(timeZone: .gmt).format(date)
         }
     }
 
@@ -55,8 +96,8 @@ struct HoldRoutes {
             let seatIds = body.seatIds.map { Seat.ID($0.trimmingCharacters(in: .whitespaces).uppercased()) }
             let hold = try await inventory.hold(
                 seatIds: seatIds, of: show, layout: screen.layout, index: index, for: user)
-            return try APIJSON.reply(
-                HoldBody(hold, now: clock.now), status: .created, headers: [.location: "/api/v1/holds/\(hold.id)"])
+            return HoldBody(hold, now: clock.now).reply(
+                status: .created, headers: [.location: "/api/v1/holds/\(hold.id)"])
         }.response
     }
 
@@ -67,13 +108,13 @@ struct HoldRoutes {
         guard let hold = try await inventory.hold(Hold.ID(id)), hold.userId == user else {
             throw BookingError.notFound("hold", id)
         }
-        return try APIJSON.response(HoldBody(hold, now: clock.now))
+        return HoldBody(hold, now: clock.now).reply().response
     }
 
     @Sendable func release(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let id = context.parameters.get("hold_id") ?? ""
         let hold = try await inventory.release(Hold.ID(id), by: user)
-        return try APIJSON.response(HoldBody(hold, now: clock.now))
+        return HoldBody(hold, now: clock.now).reply().response
     }
 }

@@ -21,24 +21,28 @@ public struct Problem: HTTPResponseError, Sendable {
         try reply().response
     }
 
-    /// The problem document as bytes, ready to send or to store.
+    /// The problem document as bytes, ready to send or to store; members in key order.
     func reply() throws -> Reply {
-        var object: [String: ProblemValue] = extensions
-        object["type"] = .string("https://marquee.dev/problems/\(code.replacingOccurrences(of: "_", with: "-"))")
-        object["title"] = .string(status.reasonPhrase)
-        object["status"] = .int(status.code)
-        object["detail"] = .string(detail)
-        object["code"] = .string(code)
+        var members = extensions
+        members["type"] = .string("https://marquee.dev/problems/\(code.replacingOccurrences(of: "_", with: "-"))")
+        members["title"] = .string(status.reasonPhrase)
+        members["status"] = .int(status.code)
+        members["detail"] = .string(detail)
+        members["code"] = .string(code)
+        var json = JSONWriter()
+        json.beginObject()
+        for (name, value) in members.sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case .string(let text): json.field(name, text)
+            case .int(let number): json.field(name, number)
+            case .strings(let texts): json.field(name, strings: texts)
+            }
+        }
+        json.endObject()
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
-        return Reply(status: status, headers: headers, body: ByteBuffer(data: try Self.encoder.encode(object)))
+        return Reply(status: status, headers: headers, body: json.buffer)
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// A response whose body is already bytes, so it can be stored and replayed.
@@ -52,19 +56,10 @@ struct Reply: ResponseGenerator, Sendable {
     func response(from request: Request, context: some RequestContext) throws -> Response { response }
 }
 
-public enum ProblemValue: Encodable, Sendable, Hashable {
+public enum ProblemValue: Sendable, Hashable {
     case string(String)
     case int(Int)
     case strings([String])
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let value): try container.encode(value)
-        case .int(let value): try container.encode(value)
-        case .strings(let value): try container.encode(value)
-        }
-    }
 }
 
 extension BookingError {

@@ -54,19 +54,24 @@ struct HoldsBench: AsyncParsableCommand {
         print(
             "show \(showId): \(seatMap.count) seats; \(levels.map(String.init).joined(separator: ", ")) connections, \(duration) s each"
         )
-        print("registering \(maxConnections) buyers…")
-        let tokens = try await driver.buyers(maxConnections)
+        let buyersPerConnection = 4
+        print("registering \(maxConnections * buyersPerConnection) buyers…")
+        let tokens = try await driver.buyers(maxConnections * buyersPerConnection)
 
         for level in levels {
-            let ceiling = try await driver.measure(connections: level, seconds: duration) { _ in
+            let ceiling = try await driver.measure(connections: level, seconds: duration) { _, _ in
                 try await driver.request(.GET, "/health/live")
             }
-            let seats = try await driver.measure(connections: level, seconds: duration) { _ in
+            let seats = try await driver.measure(connections: level, seconds: duration) { _, _ in
                 try await driver.request(.GET, "/api/v1/shows/\(showId)/seats")
             }
-            let holds = try await driver.measure(connections: level, seconds: duration) { worker in
-                try await driver.holdAndRelease(show: showId, seats: seatMap, token: tokens[worker])
+            let releases = PendingReleases()
+            let holds = try await driver.measure(connections: level, seconds: duration) { worker, iteration in
+                let buyer = worker * buyersPerConnection + iteration % buyersPerConnection
+                return try await driver.holdAndRelease(
+                    show: showId, seats: seatMap, buyer: buyer, token: tokens[buyer], releases: releases)
             }
+            await releases.waitForAll()
             let h = ceiling.rate
             print("")
             print("C=\(level)")

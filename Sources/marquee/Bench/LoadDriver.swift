@@ -85,8 +85,13 @@ struct LoadDriver: Sendable {
         }
     }
 
-    /// Holds 1-4 adjacent seats near the centre, then releases them after a short while.
-    func holdAndRelease(show: String, seats: [SeatInfo], token: String) async throws -> (Outcome, Double) {
+    /// Holds 1-4 adjacent seats near the centre for one buyer; a successful hold is
+    /// released 5-50 ms later in the background while the connection moves on to
+    /// the next buyer, as many buyers share few connections.
+    func holdAndRelease(show: String, seats: [SeatInfo], buyer: Int, token: String, releases: PendingReleases)
+        async throws -> (Outcome, Double)
+    {
+        await releases.wait(for: buyer)
         let pick = Self.pick(seats)
         let body = "{\"seat_ids\":[\(pick.map { "\"\($0)\"" }.joined(separator: ","))]}"
         let start = ContinuousClock.now
@@ -96,8 +101,10 @@ struct LoadDriver: Sendable {
         case 201:
             struct Held: Decodable { let hold_id: String }
             let hold = try JSONDecoder().decode(Held.self, from: bytes).hold_id
-            try await Task.sleep(for: .milliseconds(Int.random(in: 5...50)))
-            try await request(.DELETE, "/api/v1/holds/\(hold)", token: token)
+            releases.start(for: buyer) {
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 5...50)))
+                _ = try? await request(.DELETE, "/api/v1/holds/\(hold)", token: token)
+            }
             return (.success, elapsed)
         case 409: return (.conflict, elapsed)
         default: return (.error, elapsed)
@@ -121,7 +128,8 @@ struct LoadDriver: Sendable {
 
     /// Runs `connections` workers for `seconds`, each sending requests back to back.
     func measure(
-        connections: Int, seconds: Double, _ work: @escaping @Sendable (Int) async throws -> Any
+        connections: Int, seconds: Double,
+        _ work: @escaping @Sendable (_ worker: Int, _ iteration: Int) async throws -> Any
     ) async throws -> Measurement {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let start = ContinuousClock.now
@@ -129,10 +137,12 @@ struct LoadDriver: Sendable {
             for worker in 0..<connections {
                 group.addTask {
                     var local = Measurement()
+                    var iteration = 0
                     while ContinuousClock.now < deadline {
                         let began = ContinuousClock.now
+                        iteration += 1
                         do {
-                            let result = try await work(worker)
+                            let result = try await work(worker, iteration)
                             local.count += 1
                             if let (outcome, latency) = result as? (Outcome, Double) {
                                 local.latencies.append(latency)
@@ -175,4 +185,26 @@ struct LoadDriver: Sendable {
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Background releases of successful holds, one slot per buyer.
+final class PendingReleases: Sendable {
+    private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
+
+    func start(for buyer: Int, _ release: @escaping @Sendable () async -> Void) {
+        tasks.withLock { $0[buyer] = Task { await release() } }
+    }
+
+    /// Waits until the buyer's last hold is released (one live hold per buyer and show).
+    func wait(for buyer: Int) async {
+        if let task = tasks.withLock({ $0.removeValue(forKey: buyer) }) { await task.value }
+    }
+
+    func waitForAll() async {
+        for task in tasks.withLock({ tasks in
+            defer { tasks.removeAll() }; return Array(tasks.values)
+        }) {
+            await task.value
+        }
+    }
 }
