@@ -13,14 +13,27 @@ public struct SeatSuggester: Sendable {
     public func suggest(near requested: [Seat], isFree: (Int) -> Bool) -> [Seat.ID] {
         // Rows near the request first: on a busy show that is where the answer
         // is, and it spares looking at every seat of a large hall.
-        let rows = Set(requested.map(\.y))
-        let nearby = suggest(near: requested, isFree: isFree) { seat in
-            rows.contains { abs($0 - seat.y) <= 2 }
-        }
-        return nearby.isEmpty ? suggest(near: requested, isFree: isFree) { _ in true } : nearby
+        guard let top = requested.map(\.y).min(), let bottom = requested.map(\.y).max() else { return [] }
+        let nearby = suggest(near: requested, isFree: isFree, within: seats(inRows: (top - 2)...(bottom + 2)))
+        return nearby.isEmpty ? suggest(near: requested, isFree: isFree, within: layout.seats.indices) : nearby
     }
 
-    private func suggest(near requested: [Seat], isFree: (Int) -> Bool, within: (Seat) -> Bool) -> [Seat.ID] {
+    /// Positions in `layout.seats` (ordered by row, then x) of the seats in these rows.
+    private func seats(inRows rows: ClosedRange<Int>) -> Range<Int> {
+        let seats = layout.seats
+        func firstIndex(atOrAfter y: Int) -> Int {
+            var low = 0
+            var high = seats.count
+            while low < high {
+                let middle = (low + high) / 2
+                if seats[middle].y < y { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        return firstIndex(atOrAfter: rows.lowerBound)..<firstIndex(atOrAfter: rows.upperBound + 1)
+    }
+
+    private func suggest(near requested: [Seat], isFree: (Int) -> Bool, within range: Range<Int>) -> [Seat.ID] {
         let count = requested.count
         guard count > 0 else { return [] }
         let centreX = Double(requested.map(\.x).reduce(0, +)) / Double(count)
@@ -34,10 +47,10 @@ public struct SeatSuggester: Sendable {
         var runLength = 0
         var xSum = 0
         var otherCategory = 0
-        for index in seats.indices {
+        for index in range {
             let seat = seats[index]
-            let continues = index > 0 && seats[index - 1].y == seat.y && seats[index - 1].x + 1 == seat.x
-            if !within(seat) || !isFree(index) {
+            let continues = index > range.lowerBound && seats[index - 1].y == seat.y && seats[index - 1].x + 1 == seat.x
+            if !isFree(index) {
                 runLength = 0
                 continue
             }

@@ -91,20 +91,16 @@ public struct SQLiteSeatLedger: SeatLedger {
     }
 
     private static func release(_ id: Hold.ID, by user: User.ID, now: Date, _ db: Database) throws -> LedgerResult {
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT user_id, show_id, status, expires_at FROM holds WHERE id = ?"),
-                arguments: [id.rawValue]),
-            row["user_id"] as String == user.rawValue
-        else { throw BookingError.notFound("hold", id.rawValue) }
-        let stored = Hold.Status(rawValue: row["status"]) ?? .expired
-        switch stored {
+        guard var record = try fetchRecord(id, db), record.userId == user else {
+            throw BookingError.notFound("hold", id.rawValue)
+        }
+        switch record.status {
         case .confirmed: throw BookingError.holdNotActive(id, .confirmed)
-        case .released, .expired: return .released(id, stored, nil)
+        case .released, .expired: return .released(record, nil)
         case .active:
             // A hold that ran out but was not swept yet is recorded as expired, not released.
-            let ended: Hold.Status = Date(storedValue: row["expires_at"]) <= now ? .expired : .released
-            return .released(id, ended, try end(id, of: Show.ID(row["show_id"]), as: ended, now: now, db))
+            record.status = record.expiresAt <= now ? .expired : .released
+            return .released(record, try end(id, of: record.showId, as: record.status, now: now, db))
         }
     }
 
@@ -169,21 +165,21 @@ public struct SQLiteSeatLedger: SeatLedger {
             arguments: [show]) ?? 0
     }
 
-    private static func fetchHold(_ id: Hold.ID, _ db: Database) throws -> Hold? {
+    /// A hold row with its seat lines still as stored, so the single writer never decodes them.
+    private static func fetchRecord(_ id: Hold.ID, _ db: Database) throws -> HoldRecord? {
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM holds WHERE id = ?"), arguments: [id.rawValue])
         else { return nil }
-        return Hold(
-            id: id, showId: Show.ID(row["show_id"]), userId: User.ID(row["user_id"]),
-            seats: try JSONText.decode([Hold.Line].self, row["seats"]),
+        return HoldRecord(
+            id: id, showId: Show.ID(row["show_id"]), userId: User.ID(row["user_id"]), linesJSON: row["seats"],
             total: Money(amount: row["total_amount"], currency: row["currency"]),
             createdAt: Date(storedValue: row["created_at"]), expiresAt: Date(storedValue: row["expires_at"]),
-            storedStatus: Hold.Status(rawValue: row["status"]) ?? .expired)
+            status: Hold.Status(rawValue: row["status"]) ?? .expired)
     }
 
     public func hold(_ id: Hold.ID) async throws -> Hold? {
-        try await database.pool.read { db in try Self.fetchHold(id, db) }
+        try await database.pool.read { db in try Self.fetchRecord(id, db) }?.hold()
     }
 
     public func availableCounts(_ shows: [Show.ID], now: Date) async throws -> [Show.ID: Int] {

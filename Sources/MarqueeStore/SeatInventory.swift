@@ -94,12 +94,10 @@ public final class SeatInventory: Sendable {
 
     /// Releases a hold on its owner's request; releasing twice answers the same.
     public func release(_ id: Hold.ID, by user: User.ID) async throws -> Hold {
-        guard case .released = try await submit(.release(id, by: user, now: clock.now)).get() else {
+        guard case .released(let record, _) = try await submit(.release(id, by: user, now: clock.now)).get() else {
             preconditionFailure("ledger answered a release with another result")
         }
-        // Read the whole hold back outside the single writer.
-        guard let hold = try await ledger.hold(id) else { throw BookingError.notFound("hold", id.rawValue) }
-        return hold
+        return try record.hold()
     }
 
     /// Ends holds whose time is up and frees their seats; returns how many ended.

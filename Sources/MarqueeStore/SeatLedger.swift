@@ -67,6 +67,25 @@ public struct HoldDraft: Sendable {
     }
 }
 
+/// A stored hold whose seat lines are still JSON text, decoded by `hold()` off
+/// the single writer.
+public struct HoldRecord: Sendable {
+    public var id: Hold.ID
+    public var showId: Show.ID
+    public var userId: User.ID
+    var linesJSON: String
+    public var total: Money
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var status: Hold.Status
+
+    public func hold() throws -> Hold {
+        Hold(
+            id: id, showId: showId, userId: userId, seats: try JSONText.decode([Hold.Line].self, linesJSON), total: total,
+            createdAt: createdAt, expiresAt: expiresAt, storedStatus: status)
+    }
+}
+
 /// One step for the ledger. A batch of them runs in one transaction, each step
 /// all-or-nothing on its own.
 public enum LedgerCommand: Sendable {
@@ -78,15 +97,15 @@ public enum LedgerCommand: Sendable {
 
 public enum LedgerResult: Sendable {
     case held(Hold, SeatDelta)
-    /// The hold and how it ended (expired when its time had passed), with the seats freed.
-    case released(Hold.ID, Hold.Status, SeatDelta?)
+    /// The hold as it ended (expired when its time had passed), with the seats freed.
+    case released(HoldRecord, SeatDelta?)
     case expired([SeatDelta], holds: Int)
     case loaded(ShowSeats?)
 
     var deltas: [SeatDelta] {
         switch self {
         case .held(_, let delta): [delta]
-        case .released(_, _, let delta): delta.map { [$0] } ?? []
+        case .released(_, let delta): delta.map { [$0] } ?? []
         case .expired(let deltas, _): deltas
         case .loaded: []
         }

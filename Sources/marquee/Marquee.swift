@@ -55,13 +55,15 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.logLevel = level
         }
+        let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = configuration.logLevel
+            handler.logLevel = level
             return handler
         }
         let box = try await BoxOffice.open(configuration)
         try await buildApplication(box).runService()
+        box.logger.info("stopped cleanly")
     }
 }
 

@@ -12,6 +12,13 @@ struct HoldRoutes {
 
     struct HoldRequest: Decodable {
         let seatIds: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case seatIds = "seat_ids"
+        }
+
+        /// Decoded without key conversion: the request is on the hot path and has one key.
+        static let decoder = JSONDecoder()
     }
 
     /// A hold as the API shows it; written by hand because it is on the hot path.
@@ -92,7 +99,7 @@ struct HoldRoutes {
             let index = snapshot.seatIndexes[show.screenId]
         else { throw BookingError.notFound("show", id) }
         return try await idempotency.run(request, context: context, user: user) { buffer in
-            let body = try APIJSON.decode(HoldRequest.self, from: buffer)
+            let body = try APIJSON.decode(HoldRequest.self, from: buffer, decoder: HoldRequest.decoder)
             let seatIds = body.seatIds.map { Seat.ID($0.trimmingCharacters(in: .whitespaces).uppercased()) }
             let hold = try await inventory.hold(
                 seatIds: seatIds, of: show, layout: screen.layout, index: index, for: user)
