@@ -46,6 +46,12 @@ struct JSONWriter {
 
     private mutating func writeString(_ text: String) {
         buffer.writeInteger(UInt8(ascii: "\""))
+        // Ids, codes and times rarely need escaping: copy them in one go.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            buffer.writeString(text)
+            buffer.writeInteger(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
