@@ -6,6 +6,7 @@ public enum BookingError: Error, Hashable, Sendable {
     case tooManySeats(requested: Int, max: Int)
     case seatsUnavailable(unavailable: [Seat.ID], suggested: [Seat.ID])
     case holdExists(Hold.ID)
+    case holdLimitReached(max: Int)
     case holdNotActive(Hold.ID, Hold.Status)
     case showClosed(Show.ID)
     case notFound(String, String)

@@ -57,10 +57,13 @@ public struct Hold: Hashable, Sendable, Codable {
 /// Limits that keep one buyer from hoarding a show.
 public struct HoldPolicy: Hashable, Sendable {
     public var maxSeatsPerHold: Int
+    /// Live holds one buyer may have across all shows; one per show in any case.
+    public var maxLiveHoldsPerBuyer: Int
     public var ttl: TimeInterval
 
-    public init(maxSeatsPerHold: Int = 10, ttl: TimeInterval = 600) {
+    public init(maxSeatsPerHold: Int = 10, maxLiveHoldsPerBuyer: Int = 3, ttl: TimeInterval = 600) {
         self.maxSeatsPerHold = maxSeatsPerHold
+        self.maxLiveHoldsPerBuyer = maxLiveHoldsPerBuyer
         self.ttl = ttl
     }
 

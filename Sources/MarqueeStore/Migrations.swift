@@ -73,6 +73,9 @@ enum Migrations {
                         PRIMARY KEY (user_id, key));
                     """)
         }
+        migrator.registerMigration("005_holds_by_buyer") { db in
+            try db.execute(sql: "CREATE INDEX holds_active_by_user ON holds(user_id) WHERE status = 'active'")
+        }
         return migrator
     }
 }

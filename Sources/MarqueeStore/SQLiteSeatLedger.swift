@@ -40,16 +40,15 @@ public struct SQLiteSeatLedger: SeatLedger {
     private static func hold(_ draft: HoldDraft, now: Date, _ db: Database) throws -> SeatDelta {
         let hold = draft.hold
         let show = hold.showId.rawValue
-        if let existing = try String.fetchOne(
+        // The buyer's live holds: one per show, and only a few at a time.
+        let live = try Row.fetchAll(
             db.cachedStatement(
-                sql: """
-                    SELECT id FROM holds
-                    WHERE show_id = ? AND user_id = ? AND status = 'active' AND expires_at > ? LIMIT 1
-                    """),
-            arguments: [show, hold.userId.rawValue, now.storedValue])
-        {
-            throw BookingError.holdExists(Hold.ID(existing))
+                sql: "SELECT id, show_id FROM holds WHERE user_id = ? AND status = 'active' AND expires_at > ?"),
+            arguments: [hold.userId.rawValue, now.storedValue])
+        if let existing = live.first(where: { $0["show_id"] as String == show }) {
+            throw BookingError.holdExists(Hold.ID(existing["id"]))
         }
+        if live.count >= draft.maxLiveHolds { throw BookingError.holdLimitReached(max: draft.maxLiveHolds) }
         let seats = hold.seatIds.map(\.rawValue)
         let marks = databaseQuestionMarks(count: seats.count)
         try db.cachedStatement(

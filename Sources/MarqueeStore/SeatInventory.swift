@@ -83,7 +83,11 @@ public final class SeatInventory: Sendable {
             total: lines.map(\.price).total()!, createdAt: now, expiresAt: now.addingTimeInterval(policy.ttl),
             storedStatus: .active)
         do {
-            guard case .held(let held, _) = try await submit(.hold(try HoldDraft(hold), now: now)).get() else {
+            guard
+                case .held(let held, _) = try await submit(
+                    .hold(try HoldDraft(hold, maxLiveHolds: policy.maxLiveHoldsPerBuyer), now: now)
+                ).get()
+            else {
                 preconditionFailure("ledger answered a hold with another result")
             }
             return held

@@ -58,11 +58,14 @@ public struct SeatDelta: Sendable, Hashable {
 /// A hold ready to be written: priced, with its id and expiry chosen.
 public struct HoldDraft: Sendable {
     public let hold: Hold
+    /// How many live holds (on any show) the buyer may have, this one included.
+    public let maxLiveHolds: Int
     /// The seat lines as stored, encoded before the draft reaches the single writer.
     let linesJSON: String
 
-    public init(_ hold: Hold) throws {
+    public init(_ hold: Hold, maxLiveHolds: Int = HoldPolicy().maxLiveHoldsPerBuyer) throws {
         self.hold = hold
+        self.maxLiveHolds = maxLiveHolds
         linesJSON = try JSONText.encode(hold.seats)
     }
 }
@@ -81,7 +84,8 @@ public struct HoldRecord: Sendable {
 
     public func hold() throws -> Hold {
         Hold(
-            id: id, showId: showId, userId: userId, seats: try JSONText.decode([Hold.Line].self, linesJSON), total: total,
+            id: id, showId: showId, userId: userId, seats: try JSONText.decode([Hold.Line].self, linesJSON),
+            total: total,
             createdAt: createdAt, expiresAt: expiresAt, storedStatus: status)
     }
 }

@@ -122,3 +122,32 @@ import Testing
         #expect(try await reopened.isEmpty() == false)
     }
 }
+
+@Suite struct HoardingLimitTests {
+    @Test func aBuyerHoldsSeatsForAFewShowsAtMost() async throws {
+        let fixture = try await StoreFixture()
+        // Three more shows on the same screen, later in the week.
+        var shows: [Show] = []
+        for day in 2...4 {
+            var show = fixture.show
+            show.id = Show.ID("hall-1-day-\(day)")
+            show.startsAt = StoreFixture.start + Double(day) * 86400
+            show.endsAt = show.startsAt + 7200
+            shows.append(show)
+        }
+        try await SQLiteCatalogStore(database: fixture.database).save(CatalogContent(shows: shows))
+        let index = fixture.screen.layout.indexById()
+        func hold(_ show: Show) async throws -> Hold {
+            try await fixture.inventory.hold(
+                seatIds: ["A1"], of: show, layout: fixture.screen.layout, index: index, for: "hoarder")
+        }
+        _ = try await fixture.hold(["A1"], for: "hoarder")
+        _ = try await hold(shows[0])
+        let third = try await hold(shows[1])
+        await #expect(throws: BookingError.holdLimitReached(max: 3)) { try await hold(shows[2]) }
+        #expect(try await fixture.storedStatuses()["A1"] == 1)
+        // Releasing one makes room again.
+        _ = try await fixture.inventory.release(third.id, by: "hoarder")
+        _ = try await hold(shows[2])
+    }
+}

@@ -42,7 +42,9 @@ enum APIJSON {
         try decode(T.self, from: try await request.body.collect(upTo: context.maxUploadSize))
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, decoder: JSONDecoder = decoder) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, decoder: JSONDecoder = decoder) throws
+        -> T
+    {
         guard buffer.readableBytes > 0 else {
             throw Problem(.badRequest, code: "invalid_json", detail: "the request needs a JSON body")
         }

@@ -92,6 +92,11 @@ extension BookingError {
                 .conflict, code: "hold_exists",
                 detail: "you already hold seats for this show in hold \(hold); release it or check out first",
                 extensions: ["hold_id": .string(hold.rawValue)])
+        case .holdLimitReached(let max):
+            Problem(
+                .conflict, code: "hold_limit_reached",
+                detail: "you already hold seats for \(max) shows; check out or release one of them first",
+                extensions: ["max_live_holds": .int(max)])
         case .holdNotActive(let hold, let status):
             Problem(
                 .conflict, code: "hold_\(status.rawValue)", detail: "hold \(hold) is \(status.rawValue)",
