@@ -39,6 +39,9 @@ public struct BoxOffice: Sendable {
                 into: database, accounts: accounts, clock: environment.clock, ids: environment.ids,
                 bcryptCost: configuration.bcryptCost)
             logger.info("loaded demo data", metadata: ["database": "\(configuration.databasePath)"])
+        } else if configuration.demoData {
+            let added = try await DemoData.extend(database, clock: environment.clock)
+            if added > 0 { logger.info("added demo shows for the coming week", metadata: ["shows": "\(added)"]) }
         }
         let catalog = try await CatalogService(store: SQLiteCatalogStore(database: database), clock: environment.clock)
         let inventory = SeatInventory(

@@ -12,6 +12,27 @@ public enum DemoData {
         bcryptCost: UInt8
     ) async throws {
         try await SQLiteCatalogStore(database: database).save(DemoSeed(firstDay: clock.now).content())
+        try await createDemoCustomer(accounts: accounts, clock: clock, bcryptCost: bcryptCost)
+    }
+
+    /// Keeps a demo box office a week ahead: adds the demo shows of the coming
+    /// days that are missing, leaving every existing show (and its seats) alone.
+    /// Returns how many shows were added.
+    @discardableResult
+    public static func extend(_ database: MarqueeDatabase, clock: any TimeSource) async throws -> Int {
+        let store = SQLiteCatalogStore(database: database)
+        let now = clock.now
+        let existing = try await store.loadCatalog(showsEndingAfter: now)
+        guard DemoSeed.isDemo(existing) else { return 0 }
+        let known = Set(existing.shows.map(\.id))
+        let missing = DemoSeed(firstDay: now).content().shows.filter { $0.startsAt > now && !known.contains($0.id) }
+        if !missing.isEmpty { try await store.save(CatalogContent(shows: missing)) }
+        return missing.count
+    }
+
+    private static func createDemoCustomer(accounts: any AccountStore, clock: any TimeSource, bcryptCost: UInt8)
+        async throws
+    {
         if try await accounts.credentials(email: customerEmail) == nil {
             let user = User(id: User.ID("usr_demo"), email: customerEmail, name: "Demo Customer", createdAt: clock.now)
             try await accounts.createUser(

@@ -140,3 +140,23 @@ import Testing
         }
     }
 }
+
+@Suite struct DemoTopUpTests {
+    @Test func aDemoBoxOfficeOpenedDaysLaterStillHasAWeekOfShows() async throws {
+        let clock = ManualTimeSourceFactory.make()
+        let box = try await TestBoxOffice.make(clock: clock)
+        let before = box.catalog.snapshot.index.shows
+        clock.advance(by: 3 * 86400)
+        let added = try await DemoData.extend(box.database, clock: clock)
+        #expect(added > 0)
+        try await box.catalog.reload()
+        let after = box.catalog.snapshot.index.shows
+        // Shows that existed are untouched; the new ones reach six days past the new "now".
+        let old = Dictionary(uniqueKeysWithValues: before.map { ($0.id, $0) })
+        #expect(after.filter { old[$0.id] != nil }.allSatisfy { old[$0.id] == $0 })
+        let last = try #require(after.map(\.startsAt).max())
+        #expect(last > clock.now.addingTimeInterval(6 * 86400))
+        // Opening again adds nothing more.
+        #expect(try await DemoData.extend(box.database, clock: clock) == 0)
+    }
+}

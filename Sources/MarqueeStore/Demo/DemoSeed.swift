@@ -14,6 +14,11 @@ public struct DemoSeed: Sendable {
         self.days = days
     }
 
+    /// Whether a catalog is the demo one (and may be topped up with more demo shows).
+    public static func isDemo(_ index: CatalogIndex) -> Bool {
+        DemoCatalog.cities.allSatisfy { index.citiesById[City.ID($0.slug)] != nil }
+    }
+
     public func content() -> CatalogContent {
         var content = CatalogContent()
         content.movies = DemoCatalog.movies.map { item in
@@ -75,7 +80,11 @@ public struct DemoSeed: Sendable {
         var shows: [Show] = []
         for day in 0..<days {
             let midnight = calendar.date(byAdding: .day, value: day, to: startOfFirstDay)!
-            let item = programme[(offset + day * (arena ? 1 : 2)) % programme.count]
+            // What plays depends on the calendar date, not on the first day seeded, so a
+            // later seed adds the same shows for the days it shares with an earlier one.
+            let localDay = Int(
+                (midnight.timeIntervalSince1970 + Double(calendar.timeZone.secondsFromGMT(for: midnight))) / 86400)
+            let item = programme[(offset + localDay * (arena ? 1 : 2)) % programme.count]
             // Minutes after local midnight of each performance.
             var starts: [Int] = []
             if arena {
