@@ -15,6 +15,7 @@ final class SeatMapCache: Sendable {
     }
 
     private let entries = Mutex<[Show.ID: Entry]>([:])
+    static let capacity = 512
 
     func entry(for show: Show, layout: SeatLayout, inventory: SeatInventory, now: Date) async throws -> Entry? {
         if let current = inventory.version(of: show.id),
@@ -27,6 +28,8 @@ final class SeatMapCache: Sendable {
         let entry = try Self.encode(show: show, layout: layout, seats: seats, now: now)
         entries.withLock { entries in
             if let existing = entries[show.id], existing.version > entry.version { return }
+            // Bounded: a week of shows at ~80 KB each would otherwise stay in memory.
+            if entries.count >= Self.capacity && entries[show.id] == nil { entries.removeAll(keepingCapacity: true) }
             entries[show.id] = entry
         }
         return entry
