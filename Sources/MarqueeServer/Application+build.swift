@@ -8,7 +8,8 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
     let configuration = box.configuration
     let router = buildRouter(box)
     let expiry = HoldExpiryService(
-        inventory: box.inventory, interval: configuration.expirySweepInterval, logger: box.logger)
+        inventory: box.inventory, idempotencyKeys: box.idempotencyKeys, interval: configuration.expirySweepInterval,
+        logger: box.logger)
     return Application(
         router: router,
         configuration: .init(
@@ -27,7 +28,7 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
     let clock = box.environment.clock
     CatalogRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock).register(on: api)
     SeatRoutes(catalog: box.catalog, inventory: box.inventory, cache: SeatMapCache(), clock: clock).register(on: api)
-    let idempotency = Idempotency(store: SQLiteIdempotencyStore(database: box.database), clock: clock)
+    let idempotency = Idempotency(store: box.idempotencyKeys, clock: clock)
     HoldRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock, idempotency: idempotency).register(on: api)
     AuthRoutes(
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,

@@ -22,6 +22,7 @@ public struct BoxOffice: Sendable {
     public let catalog: CatalogService
     public let accounts: any AccountStore
     public let inventory: SeatInventory
+    public let idempotencyKeys: any IdempotencyStore
     public let tokens: TokenIssuer
     public let logger: Logger
 
@@ -51,7 +52,8 @@ public struct BoxOffice: Sendable {
         let tokens = await TokenIssuer(secret: secret, clock: environment.clock, lifetime: configuration.tokenLifetime)
         return BoxOffice(
             configuration: configuration, environment: environment, database: database, catalog: catalog,
-            accounts: accounts, inventory: inventory, tokens: tokens, logger: logger)
+            accounts: accounts, inventory: inventory, idempotencyKeys: SQLiteIdempotencyStore(database: database),
+            tokens: tokens, logger: logger)
     }
 
     /// The token-signing secret kept beside the database, made on first start.

@@ -35,6 +35,8 @@ public protocol IdempotencyStore: Sendable {
     func complete(user: User.ID, key: String, response: StoredResponse) async throws
     /// Gives the key up after a failure that should not be replayed (a server error).
     func abandon(user: User.ID, key: String) async throws
+    /// Forgets keys first used before `date`; returns how many.
+    @discardableResult func purge(before date: Date) async throws -> Int
 }
 
 public struct SQLiteIdempotencyStore: IdempotencyStore {
@@ -76,6 +78,13 @@ public struct SQLiteIdempotencyStore: IdempotencyStore {
             try db.execute(
                 sql: "UPDATE idempotency_keys SET status = ?, headers = ?, body = ? WHERE user_id = ? AND key = ?",
                 arguments: [response.status, headers, response.body, user.rawValue, key])
+        }
+    }
+
+    public func purge(before date: Date) async throws -> Int {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [date.storedValue])
+            return db.changesCount
         }
     }
 

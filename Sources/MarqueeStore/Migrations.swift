@@ -76,6 +76,9 @@ enum Migrations {
         migrator.registerMigration("005_holds_by_buyer") { db in
             try db.execute(sql: "CREATE INDEX holds_active_by_user ON holds(user_id) WHERE status = 'active'")
         }
+        migrator.registerMigration("006_idempotency_by_age") { db in
+            try db.execute(sql: "CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at)")
+        }
         return migrator
     }
 }

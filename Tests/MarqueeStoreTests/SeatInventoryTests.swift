@@ -151,3 +151,27 @@ import Testing
         _ = try await hold(shows[2])
     }
 }
+
+@Suite struct IdempotencyStoreTests {
+    @Test func aKeyIsClaimedOnceAnsweredThenReplayedAndForgottenWhenOld() async throws {
+        let fixture = try await StoreFixture()
+        let store = SQLiteIdempotencyStore(database: fixture.database)
+        let now = fixture.clock.now
+        #expect(try await store.claim(user: "u", key: "k", fingerprint: "f1", now: now, abandonAfter: 60) == .claimed)
+        #expect(try await store.claim(user: "u", key: "k", fingerprint: "f1", now: now, abandonAfter: 60) == .inFlight)
+        #expect(try await store.claim(user: "u", key: "k", fingerprint: "f2", now: now, abandonAfter: 60) == .mismatch)
+        // Another buyer's key of the same name is theirs.
+        #expect(try await store.claim(user: "v", key: "k", fingerprint: "f9", now: now, abandonAfter: 60) == .claimed)
+        let answer = StoredResponse(status: 201, headers: ["Location": "/x"], body: Data("{}".utf8))
+        try await store.complete(user: "u", key: "k", response: answer)
+        #expect(
+            try await store.claim(user: "u", key: "k", fingerprint: "f1", now: now, abandonAfter: 60) == .replay(answer)
+        )
+        // A claim whose server died is taken over after the abandon time.
+        #expect(
+            try await store.claim(user: "v", key: "k", fingerprint: "f9", now: now + 61, abandonAfter: 60) == .claimed)
+        #expect(try await store.purge(before: now + 1) == 1)
+        #expect(
+            try await store.claim(user: "u", key: "k", fingerprint: "f2", now: now + 2, abandonAfter: 60) == .claimed)
+    }
+}

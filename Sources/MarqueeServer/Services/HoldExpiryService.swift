@@ -1,16 +1,29 @@
+import Foundation
 import Logging
 import MarqueeStore
 import ServiceLifecycle
 
 /// The timer that ends holds whose time is up, so their seats show as free and
-/// the hold reads `expired` within about a second of `expires_at`.
+/// the hold reads `expired` within about a second of `expires_at`. Once a
+/// minute it also forgets idempotency keys older than a day.
 struct HoldExpiryService: Service {
     let inventory: SeatInventory
+    let idempotencyKeys: any IdempotencyStore
     let interval: Duration
     let logger: Logger
+    var keyLifetime: TimeInterval = 86400
 
     func run() async throws {
+        var lastPurge = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if ContinuousClock.now - lastPurge >= .seconds(60) {
+                lastPurge = ContinuousClock.now
+                do {
+                    try await idempotencyKeys.purge(before: inventory.clock.now.addingTimeInterval(-keyLifetime))
+                } catch {
+                    logger.error("idempotency key purge failed", metadata: ["error": "\(error)"])
+                }
+            }
             do {
                 let ended = try await inventory.expireDueHolds()
                 if ended > 0 { logger.debug("expired holds", metadata: ["count": "\(ended)"]) }
