@@ -45,10 +45,9 @@ public final class SeatInventory: Sendable {
         return seats
     }
 
-    /// The current version of a show's seats and when a held seat next frees itself,
-    /// without copying the board.
-    public func version(of show: Show.ID) -> (version: Int64, nextExpiry: Date?)? {
-        boards.withLock { boards in boards[show].map { ($0.version, $0.nextExpiry) } }
+    /// The current version of a show's seats, nil until its board is loaded.
+    public func version(of show: Show.ID) -> Int64? {
+        boards.withLock { $0[show]?.version }
     }
 
     public func hold(_ id: Hold.ID) async throws -> Hold? { try await ledger.hold(id) }

@@ -35,11 +35,6 @@ public struct ShowSeats: Sendable {
         self.version = version
         self.seats = seats
     }
-
-    /// The soonest moment a held seat of this show turns free on its own.
-    public var nextExpiry: Date? {
-        seats.values.lazy.filter { $0.status == .held }.compactMap(\.expiresAt).min()
-    }
 }
 
 /// Seats of one show that changed in one committed step, and the version it made.

@@ -20,7 +20,7 @@ final class SeatMapCache: Sendable {
     func entry(for show: Show, layout: SeatLayout, inventory: SeatInventory, now: Date) async throws -> Entry? {
         if let current = inventory.version(of: show.id),
             let cached = entries.withLock({ $0[show.id] }),
-            cached.version == current.version, cached.validUntil.map({ now < $0 }) ?? true
+            cached.version == current, cached.validUntil.map({ now < $0 }) ?? true
         {
             return cached
         }
