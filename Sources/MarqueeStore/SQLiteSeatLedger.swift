@@ -83,7 +83,7 @@ public struct SQLiteSeatLedger: SeatLedger {
             hold.id.rawValue, show, hold.userId.rawValue, draft.linesJSON, hold.total.amount,
             hold.total.currency, hold.createdAt.storedValue, hold.expiresAt.storedValue,
         ])
-        let state = SeatState(status: .held, holdId: hold.id, expiresAt: hold.expiresAt)
+        let state = SeatState(status: .held, holdId: hold.id, holderId: hold.userId, expiresAt: hold.expiresAt)
         return SeatDelta(
             showId: hold.showId, version: try bumpVersion(show, db),
             seats: Dictionary(uniqueKeysWithValues: hold.seatIds.map { ($0, state) }))
@@ -145,14 +145,19 @@ public struct SQLiteSeatLedger: SeatLedger {
         else { return nil }
         var seats: [Seat.ID: SeatState] = [:]
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT seat_id, status, hold_id, expires_at FROM show_seats WHERE show_id = ?",
+            db,
+            sql: """
+                SELECT s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id FROM show_seats s
+                LEFT JOIN holds h ON h.id = s.hold_id WHERE s.show_id = ?
+                """,
             arguments: [show.rawValue])
         while let row = try rows.next() {
             let expiry: Double? = row["expires_at"]
             let holdId: String? = row["hold_id"]
+            let holderId: String? = row["user_id"]
             seats[Seat.ID(row["seat_id"])] = SeatState(
                 status: SeatStatus(code: row["status"]) ?? .blocked, holdId: holdId.map { Hold.ID($0) },
-                expiresAt: expiry.map { Date(storedValue: $0) })
+                holderId: holderId.map { User.ID($0) }, expiresAt: expiry.map { Date(storedValue: $0) })
         }
         return ShowSeats(showId: show, version: version, seats: seats)
     }

@@ -64,10 +64,23 @@ public final class SeatInventory: Sendable {
         guard try await self.seats(of: show.id) != nil else { throw BookingError.notFound("show", show.id.rawValue) }
 
         // Contention filter: seats this board already knows are taken never reach the ledger.
-        let taken = boards.withLock { boards in
+        let (taken, mine) = boards.withLock { boards -> ([Seat.ID], Hold.ID?) in
             let board = boards[show.id]?.seats
-            return chosen.filter { !(board?[$0.id]?.isFree(at: now) ?? false) }.map(\.id)
+            var taken: [Seat.ID] = []
+            var mine: Hold.ID?
+            for seat in chosen {
+                guard let state = board?[seat.id] else {
+                    taken.append(seat.id)
+                    continue
+                }
+                if state.isFree(at: now) { continue }
+                taken.append(seat.id)
+                if state.holderId == user { mine = state.holdId }
+            }
+            return (taken, mine)
         }
+        // Asking again for seats you already hold (a double click, a retry) names your hold.
+        if let mine { throw BookingError.holdExists(mine) }
         if !taken.isEmpty { throw unavailable(taken, requested: chosen, show: show.id, layout: layout, now: now) }
 
         var lines: [Hold.Line] = []

@@ -5,11 +5,14 @@ import MarqueeCore
 public struct SeatState: Hashable, Sendable {
     public var status: SeatStatus
     public var holdId: Hold.ID?
+    /// Who holds the seat, so a buyer asking again for their own seats hears `hold_exists`.
+    public var holderId: User.ID?
     public var expiresAt: Date?
 
-    public init(status: SeatStatus, holdId: Hold.ID? = nil, expiresAt: Date? = nil) {
+    public init(status: SeatStatus, holdId: Hold.ID? = nil, holderId: User.ID? = nil, expiresAt: Date? = nil) {
         self.status = status
         self.holdId = holdId
+        self.holderId = holderId
         self.expiresAt = expiresAt
     }
 

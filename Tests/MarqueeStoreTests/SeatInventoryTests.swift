@@ -175,3 +175,36 @@ import Testing
             try await store.claim(user: "u", key: "k", fingerprint: "f2", now: now + 2, abandonAfter: 60) == .claimed)
     }
 }
+
+@Suite struct OwnSeatsTests {
+    @Test func askingAgainForSeatsYouHoldNamesYourHold() async throws {
+        let fixture = try await StoreFixture()
+        let first = try await fixture.hold(["C1", "C2"], for: "alice")
+        await #expect(throws: BookingError.holdExists(first.id)) { try await fixture.hold(["C1", "C2"], for: "alice") }
+        // Someone else asking for them is told they are taken.
+        let error = await #expect(throws: BookingError.self) { try await fixture.hold(["C2"], for: "bob") }
+        guard case .seatsUnavailable(let taken, _)? = error else {
+            Issue.record("expected seats_unavailable, got \(String(describing: error))")
+            return
+        }
+        #expect(taken == ["C2"])
+    }
+
+    @Test func aBoardLoadedFromTheDatabaseKnowsWhoHoldsEachSeat() async throws {
+        let fixture = try await StoreFixture()
+        let hold = try await fixture.hold(["D9"], for: "alice")
+        // A second engine on the same database starts with a board read from the table.
+        let fresh = SeatInventory(
+            ledger: SQLiteSeatLedger(database: fixture.database), clock: fixture.clock,
+            ids: SequentialIdentifierSource(),
+            policy: HoldPolicy())
+        let board = try #require(try await fresh.seats(of: fixture.show.id))
+        #expect(board.seats["D9"]?.holderId == "alice")
+        await #expect(throws: BookingError.holdExists(hold.id)) {
+            try await fresh.hold(
+                seatIds: ["D9"], of: fixture.show, layout: fixture.screen.layout,
+                index: fixture.screen.layout.indexById(),
+                for: "alice")
+        }
+    }
+}
