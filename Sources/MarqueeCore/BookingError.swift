@@ -7,6 +7,7 @@ public enum BookingError: Error, Hashable, Sendable {
     case seatsUnavailable(unavailable: [Seat.ID], suggested: [Seat.ID])
     case holdExists(Hold.ID)
     case holdLimitReached(max: Int)
+    case holdExpired(Hold.ID)
     case holdNotActive(Hold.ID, Hold.Status)
     case showClosed(Show.ID)
     case notFound(String, String)

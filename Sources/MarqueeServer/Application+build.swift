@@ -30,6 +30,13 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
     SeatRoutes(catalog: box.catalog, inventory: box.inventory, cache: SeatMapCache(), clock: clock).register(on: api)
     let idempotency = Idempotency(store: box.idempotencyKeys, clock: clock)
     HoldRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock, idempotency: idempotency).register(on: api)
+    BookingRoutes(
+        checkout: Checkout(
+            inventory: box.inventory, bookings: box.bookings, gateway: box.sandboxPayments, signer: box.ticketSigner,
+            ids: box.environment.ids, clock: clock, logger: box.logger),
+        bookings: box.bookings, idempotency: idempotency, signer: box.ticketSigner
+    ).register(on: api)
+    SandboxPaymentRoutes(sandbox: box.sandboxPayments).register(on: router)
     AuthRoutes(
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
         bcryptCost: box.configuration.bcryptCost

@@ -23,6 +23,9 @@ public struct BoxOffice: Sendable {
     public let accounts: any AccountStore
     public let inventory: SeatInventory
     public let idempotencyKeys: any IdempotencyStore
+    public let bookings: any BookingStore
+    public let sandboxPayments: SandboxPaymentGateway
+    public let ticketSigner: TicketSigner
     public let tokens: TokenIssuer
     public let logger: Logger
 
@@ -53,7 +56,11 @@ public struct BoxOffice: Sendable {
         return BoxOffice(
             configuration: configuration, environment: environment, database: database, catalog: catalog,
             accounts: accounts, inventory: inventory, idempotencyKeys: SQLiteIdempotencyStore(database: database),
-            tokens: tokens, logger: logger)
+            bookings: SQLiteBookingStore(database: database),
+            sandboxPayments: try SandboxPaymentGateway(
+                path: (configuration.dataDirectory as NSString).appendingPathComponent("sandbox-psp.sqlite"),
+                clock: environment.clock, ids: environment.ids),
+            ticketSigner: try TicketSigner.stored(in: configuration.dataDirectory), tokens: tokens, logger: logger)
     }
 
     /// The token-signing secret kept beside the database, made on first start.

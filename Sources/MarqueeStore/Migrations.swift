@@ -79,6 +79,32 @@ enum Migrations {
         migrator.registerMigration("006_idempotency_by_age") { db in
             try db.execute(sql: "CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at)")
         }
+        migrator.registerMigration("007_bookings") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE bookings (
+                        id TEXT PRIMARY KEY, reference TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL,
+                        show_id TEXT NOT NULL, hold_id TEXT NOT NULL UNIQUE, seats TEXT NOT NULL,
+                        total_amount INTEGER NOT NULL, currency TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('confirmed','cancelled')),
+                        created_at REAL NOT NULL, cancelled_at REAL);
+                    CREATE INDEX bookings_by_user ON bookings(user_id, created_at);
+                    CREATE TABLE tickets (
+                        id TEXT PRIMARY KEY, booking_id TEXT NOT NULL REFERENCES bookings(id),
+                        show_id TEXT NOT NULL, seat_id TEXT NOT NULL, code TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('valid','used','cancelled')), used_at REAL);
+                    -- The invariant, in the database: one valid ticket per seat of a show.
+                    CREATE UNIQUE INDEX tickets_one_valid_per_seat ON tickets(show_id, seat_id)
+                        WHERE status IN ('valid','used');
+                    CREATE TABLE payments (
+                        id TEXT PRIMARY KEY, booking_id TEXT, hold_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                        amount INTEGER NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL,
+                        created_at REAL NOT NULL, updated_at REAL NOT NULL);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, payload TEXT NOT NULL,
+                        created_at REAL NOT NULL, delivered_at REAL, attempts INTEGER NOT NULL DEFAULT 0);
+                    """)
+        }
         return migrator
     }
 }

@@ -30,6 +30,7 @@ public struct SQLiteSeatLedger: SeatLedger {
         case .release(let id, let user, let now): try release(id, by: user, now: now, db)
         case .expire(let now, let limit): try expire(now: now, limit: limit, db)
         case .load(let show): .loaded(try load(show, db))
+        case .confirm(let draft, let now): try confirm(draft, now: now, db)
         }
     }
 
@@ -162,7 +163,7 @@ public struct SQLiteSeatLedger: SeatLedger {
         return ShowSeats(showId: show, version: version, seats: seats)
     }
 
-    private static func bumpVersion(_ show: String, _ db: Database) throws -> Int64 {
+    static func bumpVersion(_ show: String, _ db: Database) throws -> Int64 {
         try Int64.fetchOne(
             db.cachedStatement(
                 sql: "UPDATE shows SET seat_version = seat_version + 1 WHERE id = ? RETURNING seat_version"),

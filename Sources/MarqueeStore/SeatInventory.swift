@@ -108,6 +108,15 @@ public final class SeatInventory: Sendable {
         }
     }
 
+    /// Books the seats of a live hold for its owner, with the booking's tickets and
+    /// payment record written in the same transaction.
+    public func confirm(_ draft: BookingDraft) async throws -> Booking {
+        guard case .confirmed(let booking, _) = try await submit(.confirm(draft, now: clock.now)).get() else {
+            preconditionFailure("ledger answered a confirmation with another result")
+        }
+        return booking
+    }
+
     /// Releases a hold on its owner's request; releasing twice answers the same.
     public func release(_ id: Hold.ID, by user: User.ID) async throws -> Hold {
         guard case .released(let record, _) = try await submit(.release(id, by: user, now: clock.now)).get() else {

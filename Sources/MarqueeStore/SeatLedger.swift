@@ -88,6 +88,20 @@ public struct HoldRecord: Sendable {
     }
 }
 
+/// A checkout ready to be written: the booking with its signed tickets and the
+/// payment authorization that pays for it.
+public struct BookingDraft: Sendable {
+    public let booking: Booking
+    public let payment: PaymentAuthorization
+    let seatsJSON: String
+
+    public init(_ booking: Booking, payment: PaymentAuthorization) throws {
+        self.booking = booking
+        self.payment = payment
+        seatsJSON = try JSONText.encode(booking.seats)
+    }
+}
+
 /// One step for the ledger. A batch of them runs in one transaction, each step
 /// all-or-nothing on its own.
 public enum LedgerCommand: Sendable {
@@ -95,6 +109,8 @@ public enum LedgerCommand: Sendable {
     case release(Hold.ID, by: User.ID, now: Date)
     case expire(now: Date, limit: Int)
     case load(Show.ID)
+    /// Turns the hold's seats from held into booked, only for its owner and only while it is live.
+    case confirm(BookingDraft, now: Date)
 }
 
 public enum LedgerResult: Sendable {
@@ -103,6 +119,7 @@ public enum LedgerResult: Sendable {
     case released(HoldRecord, SeatDelta?)
     case expired([SeatDelta], holds: Int)
     case loaded(ShowSeats?)
+    case confirmed(Booking, SeatDelta)
 
     var deltas: [SeatDelta] {
         switch self {
@@ -110,6 +127,7 @@ public enum LedgerResult: Sendable {
         case .released(_, let delta): delta.map { [$0] } ?? []
         case .expired(let deltas, _): deltas
         case .loaded: []
+        case .confirmed(_, let delta): [delta]
         }
     }
 }

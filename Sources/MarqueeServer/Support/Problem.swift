@@ -97,6 +97,10 @@ extension BookingError {
                 .conflict, code: "hold_limit_reached",
                 detail: "you already hold seats for \(max) shows; check out or release one of them first",
                 extensions: ["max_live_holds": .int(max)])
+        case .holdExpired(let hold):
+            Problem(
+                .gone, code: "hold_expired", detail: "hold \(hold) has expired; its seats may be taken, choose again",
+                extensions: ["hold_id": .string(hold.rawValue)])
         case .holdNotActive(let hold, let status):
             Problem(
                 .conflict, code: "hold_\(status.rawValue)", detail: "hold \(hold) is \(status.rawValue)",

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import MarqueeCore
+
+/// Reading bookings back; they are written by the seat ledger at checkout.
+public protocol BookingStore: Sendable {
+    func booking(_ id: Booking.ID) async throws -> Booking?
+    func booking(forHold hold: Hold.ID) async throws -> Booking?
+    /// A buyer's bookings, newest first, `limit` at a time after the `offset` newest.
+    func bookings(of user: User.ID, limit: Int, offset: Int) async throws -> [Booking]
+    /// Records what the payment provider did with a booking's payment.
+    func updatePayment(_ id: PaymentAuthorization.ID, status: PaymentAuthorization.Status, at: Date) async throws
+}
+
+public struct SQLiteBookingStore: BookingStore {
+    let database: MarqueeDatabase
+
+    public init(database: MarqueeDatabase) { self.database = database }
+
+    public func booking(_ id: Booking.ID) async throws -> Booking? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM bookings WHERE id = ?", arguments: [id.rawValue]).map {
+                try Self.booking($0, db)
+            }
+        }
+    }
+
+    public func booking(forHold hold: Hold.ID) async throws -> Booking? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM bookings WHERE hold_id = ?", arguments: [hold.rawValue]).map {
+                try Self.booking($0, db)
+            }
+        }
+    }
+
+    public func bookings(of user: User.ID, limit: Int, offset: Int) async throws -> [Booking] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM bookings WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: [user.rawValue, limit, offset]
+            ).map { try Self.booking($0, db) }
+        }
+    }
+
+    public func updatePayment(_ id: PaymentAuthorization.ID, status: PaymentAuthorization.Status, at: Date) async throws
+    {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE payments SET status = ?, updated_at = ? WHERE id = ?",
+                arguments: [status.rawValue, at.storedValue, id.rawValue])
+        }
+    }
+
+    private static func booking(_ row: Row, _ db: Database) throws -> Booking {
+        let id = Booking.ID(row["id"])
+        let tickets = try Row.fetchAll(
+            db, sql: "SELECT * FROM tickets WHERE booking_id = ? ORDER BY seat_id", arguments: [id.rawValue]
+        ).map { ticket in
+            Ticket(
+                id: Ticket.ID(ticket["id"]), bookingId: id, showId: Show.ID(ticket["show_id"]),
+                seatId: Seat.ID(ticket["seat_id"]),
+                code: ticket["code"], status: Ticket.Status(rawValue: ticket["status"]) ?? .cancelled)
+        }
+        return Booking(
+            id: id, reference: row["reference"], userId: User.ID(row["user_id"]), showId: Show.ID(row["show_id"]),
+            holdId: Hold.ID(row["hold_id"]), seats: try JSONText.decode([Hold.Line].self, row["seats"]),
+            total: Money(amount: row["total_amount"], currency: row["currency"]),
+            status: Booking.Status(rawValue: row["status"]) ?? .cancelled,
+            createdAt: Date(storedValue: row["created_at"]),
+            tickets: tickets)
+    }
+}
