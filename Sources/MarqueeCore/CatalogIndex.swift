@@ -16,7 +16,7 @@ public struct CatalogIndex: Sendable {
 
     public init(cities: [City], venues: [Venue], screens: [Screen], movies: [Movie], shows: [Show]) {
         self.cities = cities.sorted { $0.name < $1.name }
-        self.venues = venues.sorted { $0.name < $1.name }
+        self.venues = venues.sorted { $0.name.lowercased() < $1.name.lowercased() }
         self.movies = movies.sorted { $0.title < $1.title }
         self.shows = shows.sorted { ($0.startsAt, $0.id) < ($1.startsAt, $1.id) }
         screensById = Dictionary(uniqueKeysWithValues: screens.map { ($0.id, $0) })
@@ -29,10 +29,11 @@ public struct CatalogIndex: Sendable {
 
     /// The UTC interval of a calendar day ("YYYY-MM-DD") in a time zone.
     public static func day(_ date: String, in timeZone: String) -> DateInterval? {
-        let parts = date.split(separator: "-")
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            (1...12).contains(month), (1...31).contains(day),
+        let parts = date.split(separator: "-", omittingEmptySubsequences: false)
+        let digitsAndDashes = date.utf8.allSatisfy { $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) }
+        guard date.utf8.count == 10, digitsAndDashes, parts.count == 3, parts[0].count == 4, parts[1].count == 2,
+            parts[2].count == 2, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1970...2100).contains(year), (1...12).contains(month), (1...31).contains(day),
             let zone = TimeZone(identifier: timeZone)
         else { return nil }
         var calendar = Calendar(identifier: .gregorian)

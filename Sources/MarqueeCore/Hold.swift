@@ -76,6 +76,9 @@ public struct HoldPolicy: Hashable, Sendable {
         if requested.count > maxSeatsPerHold {
             throw .tooManySeats(requested: requested.count, max: maxSeatsPerHold)
         }
+        if requested.contains(where: { $0.rawValue.isEmpty || $0.rawValue.count > 8 }) {
+            throw .invalidField("seat_ids", "a seat id is a row and a number such as F12")
+        }
         var seen = Set<Seat.ID>()
         let duplicates = requested.filter { !seen.insert($0).inserted }
         if !duplicates.isEmpty {

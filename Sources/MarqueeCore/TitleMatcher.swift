@@ -25,6 +25,16 @@ public struct TitleMatcher: Sendable {
         for index in words.indices.dropLast() {
             candidates.append(Array((words[index] + words[index + 1]).unicodeScalars))
         }
+        // "kgf" should find "K.G.F: Chapter 2": runs of single letters read as one word.
+        var initials = ""
+        for word in words + [""] {
+            if word.count == 1 {
+                initials += word
+            } else {
+                if initials.count > 1 { candidates.append(Array(initials.unicodeScalars)) }
+                initials = ""
+            }
+        }
         var total = 0.0
         for query in queryTokens {
             var best = 0.0

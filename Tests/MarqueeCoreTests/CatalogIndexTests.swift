@@ -13,6 +13,9 @@ import Testing
         #expect(CatalogIndex.day("2026-02-30", in: "UTC") == nil)
         #expect(CatalogIndex.day("2026-13-01", in: "UTC") == nil)
         #expect(CatalogIndex.day("tomorrow", in: "UTC") == nil)
+        #expect(CatalogIndex.day("-2026-01-01", in: "UTC") == nil)
+        #expect(CatalogIndex.day("0000-01-01", in: "UTC") == nil)
+        #expect(CatalogIndex.day("2026-1-011", in: "UTC") == nil)
         #expect(CatalogIndex.day("2026-11-24", in: "Mars/Olympus") == nil)
     }
 

@@ -32,6 +32,15 @@ import Testing
         #expect(search("spiderman").first == "Spider-Man: Across the Spider-Verse")
     }
 
+    @Test func initialsWrittenTogetherFindDottedTitles() {
+        guard let matcher = TitleMatcher(query: "kgf") else {
+            Issue.record("kgf is searchable")
+            return
+        }
+        #expect(matcher.score("K.G.F: Chapter 2") != nil)
+        #expect(matcher.score("Inception") == nil)
+    }
+
     @Test func unrelatedWordsFindNothing() {
         #expect(search("zebra crossing").isEmpty)
         #expect(search("knight").count == 1)

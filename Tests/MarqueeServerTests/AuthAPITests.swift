@@ -66,6 +66,9 @@ import Testing
                 (#"{"email":"a@example.com","password":"correct-horse","name":"  "}"#, "name"),
                 (#"{"email":"a@example.com","password":"correct-horse"}"#, "name"),
                 (#"{"email":42,"password":"correct-horse","name":"A"}"#, "email"),
+                (#"{"email":"a@example.com","password":"        ","name":"A"}"#, "password"),
+                (#"{"email":"a@example.com","password":"correct-horse","name":"A\u0000B"}"#, "name"),
+                (#"{"email":"a@example.com","password":"correct-horse","name":"A\u202eB"}"#, "name"),
             ]
             for (body, field) in cases {
                 let response = try await api.send(.post, "/api/v1/auth/register", json: body)
@@ -84,6 +87,13 @@ import Testing
             let basic = try await api.send(.get, "/api/v1/me", headers: [.authorization: "Basic Zm9vOmJhcg=="])
             #expect([missing.status, forged.status, basic.status] == [.unauthorized, .unauthorized, .unauthorized])
             #expect(try forged.object()["code"] as? String == "unauthenticated")
+            #expect(forged.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+            // A stale token does not lock anyone out of public pages or of signing in again.
+            #expect(try await api.send(.get, "/api/v1/cities", token: "stale.token.here").status == .ok)
+            let relogin = try await api.send(
+                .post, "/api/v1/auth/login", token: "stale.token.here",
+                json: #"{"email":"\#(DemoData.customerEmail)","password":"\#(DemoData.customerPassword)"}"#)
+            #expect(relogin.status == .ok)
         }
     }
 

@@ -66,6 +66,11 @@ import Testing
             #expect(listed["time_zone"] as? String == show.timeZone)
             #expect((listed["price_from"] as? [String: Any])?["amount"] as? Int == Int(show.priceFrom!.amount))
             #expect(venues.allSatisfy { ($0["venue"] as? [String: Any])?["id"] != nil })
+            // Shows that have already started are not offered.
+            let started = try await APIClient(client: client).send(
+                .get, "/api/v1/movies/\(show.movieId)/showtimes?city=\(city)&date=2026-11-22")
+            let past = try #require(try started.object()["venues"] as? [[String: Any]])
+            #expect(past.isEmpty)
         }
     }
 

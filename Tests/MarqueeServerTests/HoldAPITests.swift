@@ -76,6 +76,8 @@ enum ManualTimeSourceFactory {
                 ("", .badRequest, "invalid_json"),
                 ("[1,2,3]", .badRequest, "invalid_json"),
                 (#"{"seat_ids":["F12","F12"]}"#, .badRequest, "invalid_field"),
+                (#"{"seat_ids":[""]}"#, .badRequest, "invalid_field"),
+                (#"{"seat_ids":["ABCDEFGHIJKLMNOP"]}"#, .badRequest, "invalid_field"),
             ]
             for (body, status, code) in cases {
                 let response = try await api.send(.post, path, token: token, json: body)
@@ -105,7 +107,8 @@ enum ManualTimeSourceFactory {
                 ("/api/v1/venues?near=19,72&radius_km=-5", "radius_km"),
                 ("/api/v1/venues?near=19,72&radius_km=abc", "radius_km"),
                 ("/api/v1/movies/avengers-endgame/showtimes?venue_id=nowhere", "venue_id"),
-                ("/api/v1/venues?radius_km=5", "radius_km"), ("/api/v1/movies?q=%21%21%21", "q"),
+                ("/api/v1/venues?radius_km=5", "radius_km"), ("/api/v1/movies?date=-2026-01-01", "date"),
+                ("/api/v1/movies?q=%21%21%21", "q"),
             ]
             for (path, field) in cases {
                 let response = try await api.send(.get, path)
@@ -114,6 +117,8 @@ enum ManualTimeSourceFactory {
             }
             #expect(try await api.send(.get, "/api/v1/movies/no-such-movie").status == .notFound)
             #expect(try await api.send(.get, "/api/v1/shows/no-such-show/seats").status == .notFound)
+            let escaped = try await api.send(.get, "/api/v1/shows/x%20y")
+            #expect(try escaped.object()["detail"] as? String == "no show with id 'x y'")
             #expect(try await api.send(.get, "/api/v1/no-such-route").status == .notFound)
             #expect(try await api.send(.get, "/api/v1/holds/hld_nope").status == .unauthorized)
         }

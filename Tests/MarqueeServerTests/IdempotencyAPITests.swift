@@ -21,6 +21,11 @@ import Testing
             #expect(try retry.object()["hold_id"] as? String == first.object()["hold_id"] as? String)
             #expect(retry.headers[.location] == first.headers[.location])
             #expect(retry.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            // Re-serialized JSON (other spacing) is the same request.
+            let respaced = try await api.send(
+                .post, path, token: token, json: "{ \"seat_ids\" : [ \"M3\" ] }", headers: [.idempotencyKeyTest: "k-1"])
+            #expect(respaced.status == .created)
+            #expect(try respaced.object()["hold_id"] as? String == first.object()["hold_id"] as? String)
             // Without the key the same request is a new attempt, refused as a second hold.
             #expect(try await api.send(.post, path, token: token, json: #"{"seat_ids":["M3"]}"#).status == .conflict)
         }

@@ -88,7 +88,15 @@ struct AuthRoutes {
         else { throw BookingError.invalidField("email", "must be an e-mail address such as asha@example.com") }
         // bcrypt reads only the first 72 bytes; refuse longer rather than silently ignore the rest.
         guard password.count >= 8, password.utf8.count <= 72 else {
-            throw BookingError.invalidField("password", "must be 8 to 72 characters")
+            throw BookingError.invalidField("password", "must be at least 8 characters and at most 72 bytes")
+        }
+        guard password.contains(where: { !$0.isWhitespace }) else {
+            throw BookingError.invalidField("password", "must not be only spaces")
+        }
+        // Control and invisible formatting characters (NUL, right-to-left overrides) have no place in a name.
+        guard !name.unicodeScalars.contains(where: { [.control, .format].contains($0.properties.generalCategory) })
+        else {
+            throw BookingError.invalidField("name", "must not contain control or invisible formatting characters")
         }
         guard !name.isEmpty, name.count <= 100 else {
             throw BookingError.invalidField("name", "must be 1 to 100 characters")

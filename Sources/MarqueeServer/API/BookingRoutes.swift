@@ -98,7 +98,7 @@ struct BookingRoutes {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let id = context.parameters.get("booking_id") ?? ""
+        let id = context.pathID("booking_id")
         guard let booking = try await bookings.booking(Booking.ID(id)), booking.userId == user else {
             throw BookingError.notFound("booking", id)
         }

@@ -24,7 +24,7 @@ struct CatalogRoutes {
     }
 
     func movie(_ context: AppRequestContext) throws -> Movie {
-        let id = context.parameters.get("movie_id") ?? ""
+        let id = context.pathID("movie_id")
         guard let movie = catalog.snapshot.index.moviesById[Movie.ID(id)] else {
             throw BookingError.notFound("movie", id)
         }
@@ -93,10 +93,14 @@ struct CatalogRoutes {
         }
         let now = clock.now
         let during = try day(request, city: city) ?? DateInterval(start: now, duration: 8 * 86400)
+        // Shows that have started can no longer be booked, so they are not offered.
         let shows = snapshot.index.shows(of: movie.id, city: city?.id, venue: venueId, during: during)
+            .filter { $0.startsAt > now }
         let counts = try await inventory.ledger.availableCounts(shows.map(\.id), now: now)
         let grouped = Dictionary(grouping: shows, by: \.venueId)
-        let venues = grouped.keys.compactMap { snapshot.index.venuesById[$0] }.sorted { $0.name < $1.name }
+        let venues = grouped.keys.compactMap { snapshot.index.venuesById[$0] }.sorted {
+            $0.name.lowercased() < $1.name.lowercased()
+        }
         struct VenueShows: Encodable {
             let venue: VenueBody
             let shows: [ShowSummaryBody]
@@ -145,7 +149,7 @@ struct CatalogRoutes {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let snapshot = catalog.snapshot
-        let id = context.parameters.get("show_id") ?? ""
+        let id = context.pathID("show_id")
         guard let show = snapshot.index.showsById[Show.ID(id)],
             let movie = snapshot.index.moviesById[show.movieId],
             let venue = snapshot.index.venuesById[show.venueId],

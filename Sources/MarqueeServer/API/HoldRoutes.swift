@@ -93,7 +93,7 @@ struct HoldRoutes {
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let snapshot = catalog.snapshot
-        let id = context.parameters.get("show_id") ?? ""
+        let id = context.pathID("show_id")
         guard let show = snapshot.index.showsById[Show.ID(id)],
             let screen = snapshot.index.screensById[show.screenId],
             let index = snapshot.seatIndexes[show.screenId]
@@ -110,7 +110,7 @@ struct HoldRoutes {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let id = context.parameters.get("hold_id") ?? ""
+        let id = context.pathID("hold_id")
         // Someone else's hold is answered exactly like one that does not exist.
         guard let hold = try await inventory.hold(Hold.ID(id)), hold.userId == user else {
             throw BookingError.notFound("hold", id)
@@ -120,7 +120,7 @@ struct HoldRoutes {
 
     @Sendable func release(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let id = context.parameters.get("hold_id") ?? ""
+        let id = context.pathID("hold_id")
         let hold = try await inventory.release(Hold.ID(id), by: user)
         return HoldBody(hold, now: clock.now).reply().response
     }

@@ -15,7 +15,7 @@ struct SeatRoutes {
 
     @Sendable func seats(_ request: Request, context: AppRequestContext) async throws -> Response {
         let snapshot = catalog.snapshot
-        let id = context.parameters.get("show_id") ?? ""
+        let id = context.pathID("show_id")
         guard let show = snapshot.index.showsById[Show.ID(id)],
             let screen = snapshot.index.screensById[show.screenId],
             let entry = try await cache.entry(for: show, layout: screen.layout, inventory: inventory, now: clock.now)

@@ -11,11 +11,18 @@ struct AuthMiddleware: RouterMiddleware {
         -> Response
     {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
-        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
-            throw BookingError.unauthenticated("use Authorization: Bearer <token>")
-        }
         var context = context
-        context.userId = try await tokens.user(for: String(header.dropFirst(7)))
+        // A stale or malformed token must not lock anyone out of public pages or of
+        // signing in again: it only counts where a route needs a user.
+        if header.count > 7, header.prefix(7).lowercased() == "bearer " {
+            do {
+                context.userId = try await tokens.user(for: String(header.dropFirst(7)))
+            } catch BookingError.unauthenticated(let reason) {
+                context.authenticationFailure = reason
+            }
+        } else {
+            context.authenticationFailure = "use Authorization: Bearer <token>"
+        }
         return try await next(request, context)
     }
 }

@@ -28,7 +28,7 @@ struct Idempotency: Sendable {
         }
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method) \(request.uri.path)\n".utf8))
-        hasher.update(data: Data(buffer: body))
+        hasher.update(data: Self.canonical(body))
         let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
 
         switch try await store.claim(
@@ -72,6 +72,19 @@ struct Idempotency: Sendable {
                     status: Int(reply.status.code), headers: headers, body: Data(buffer: reply.body)))
             return reply
         }
+    }
+}
+
+extension Idempotency {
+    /// The body with insignificant whitespace and key order removed, so a client
+    /// that re-serializes its JSON on retry is still recognised.
+    static func canonical(_ body: ByteBuffer) -> Data {
+        let data = Data(buffer: body)
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+            let canonical = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])
+        else { return data }
+        return canonical
     }
 }
 

@@ -41,6 +41,7 @@ public struct Problem: HTTPResponseError, Sendable {
         json.endObject()
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"marquee\"" }
         return Reply(status: status, headers: headers, body: json.buffer)
     }
 }
