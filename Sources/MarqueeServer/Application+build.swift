@@ -37,6 +37,10 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
         bookings: box.bookings, idempotency: idempotency, signer: box.ticketSigner
     ).register(on: api)
     SandboxPaymentRoutes(sandbox: box.sandboxPayments).register(on: router)
+    CheckInRoutes(
+        bookings: box.bookings, accounts: box.accounts,
+        verifier: TicketVerifier(publicKey: box.ticketSigner.publicKey)!, clock: clock
+    ).register(on: api)
     AuthRoutes(
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
         bcryptCost: box.configuration.bcryptCost

@@ -6,6 +6,9 @@ import MarqueeStore
 public enum DemoData {
     public static let customerEmail = "demo@marquee.test"
     public static let customerPassword = "demo-password"
+    /// Door staff who may check tickets in.
+    public static let staffEmail = "staff@marquee.test"
+    public static let staffPassword = "staff-password"
 
     public static func load(
         into database: MarqueeDatabase, accounts: any AccountStore, clock: any TimeSource, ids: any IdentifierSource,
@@ -33,6 +36,12 @@ public enum DemoData {
     private static func createDemoCustomer(accounts: any AccountStore, clock: any TimeSource, bcryptCost: UInt8)
         async throws
     {
+        if try await accounts.credentials(email: staffEmail) == nil {
+            let staff = User(
+                id: User.ID("usr_staff"), email: staffEmail, name: "Door Staff", role: "staff", createdAt: clock.now)
+            try await accounts.createUser(
+                staff, passwordHash: try await AuthRoutes.hash(staffPassword, cost: bcryptCost))
+        }
         if try await accounts.credentials(email: customerEmail) == nil {
             let user = User(id: User.ID("usr_demo"), email: customerEmail, name: "Demo Customer", createdAt: clock.now)
             try await accounts.createUser(

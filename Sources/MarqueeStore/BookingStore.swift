@@ -8,8 +8,18 @@ public protocol BookingStore: Sendable {
     func booking(forHold hold: Hold.ID) async throws -> Booking?
     /// A buyer's bookings, newest first, `limit` at a time after the `offset` newest.
     func bookings(of user: User.ID, limit: Int, offset: Int) async throws -> [Booking]
+    /// Admits a ticket at the door once: the first scan wins, whatever races it.
+    func checkIn(_ ticket: Ticket.ID, at: Date) async throws -> CheckIn
     /// Records what the payment provider did with a booking's payment.
     func updatePayment(_ id: PaymentAuthorization.ID, status: PaymentAuthorization.Status, at: Date) async throws
+}
+
+/// What the door learns from scanning a ticket.
+public enum CheckIn: Sendable, Hashable {
+    case admitted(Ticket)
+    case alreadyUsed(Ticket, at: Date)
+    case cancelled(Ticket)
+    case unknown
 }
 
 public struct SQLiteBookingStore: BookingStore {
@@ -39,6 +49,29 @@ public struct SQLiteBookingStore: BookingStore {
                 db, sql: "SELECT * FROM bookings WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                 arguments: [user.rawValue, limit, offset]
             ).map { try Self.booking($0, db) }
+        }
+    }
+
+    public func checkIn(_ ticket: Ticket.ID, at date: Date) async throws -> CheckIn {
+        try await database.pool.write { db in
+            // One conditional update: of two scanners racing on one code, exactly one changes the row.
+            try db.execute(
+                sql: "UPDATE tickets SET status = 'used', used_at = ? WHERE id = ? AND status = 'valid'",
+                arguments: [date.storedValue, ticket.rawValue])
+            let admitted = db.changesCount == 1
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [ticket.rawValue])
+            else { return .unknown }
+            let found = Ticket(
+                id: ticket, bookingId: Booking.ID(row["booking_id"]), showId: Show.ID(row["show_id"]),
+                seatId: Seat.ID(row["seat_id"]), code: row["code"],
+                status: Ticket.Status(rawValue: row["status"]) ?? .cancelled)
+            if admitted { return .admitted(found) }
+            switch found.status {
+            case .used: return .alreadyUsed(found, at: Date(storedValue: row["used_at"] ?? date.storedValue))
+            case .cancelled: return .cancelled(found)
+            case .valid: return .unknown
+            }
         }
     }
 

@@ -9,7 +9,7 @@ import MarqueeStore
 struct Marquee: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Marquee: a seat-booking box office for cinemas and live events.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Bench.self],
+        subcommands: [Serve.self, Migrate.self, Seed.self, VerifyTicket.self, Bench.self],
         defaultSubcommand: Serve.self)
 }
 

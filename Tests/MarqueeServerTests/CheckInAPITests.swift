@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import MarqueeCore
+import MarqueeServer
+import NIOCore
+import Testing
+
+@Suite struct CheckInAPITests {
+    /// A booked ticket's code and the staff token, on a fresh box office.
+    func bookedTicket(_ api: APIClient, _ box: BoxOffice) async throws -> (code: String, staff: String) {
+        let buyer = try await api.register("guest")
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        let hold = try await api.send(
+            .post, "/api/v1/shows/\(show.id)/holds", token: buyer, json: #"{"seat_ids":["E5"]}"#)
+        let holdId = try #require(try hold.object()["hold_id"] as? String)
+        let booking = try await api.send(
+            .post, "/api/v1/bookings", token: buyer, json: #"{"hold_id":"\#(holdId)","payment":{"token":"tok_visa"}}"#,
+            headers: [.idempotencyKeyTest: "b"])
+        let tickets = try #require(try booking.object()["tickets"] as? [[String: Any]])
+        let login = try await api.send(
+            .post, "/api/v1/auth/login",
+            json: #"{"email":"\#(DemoData.staffEmail)","password":"\#(DemoData.staffPassword)"}"#)
+        return (try #require(tickets.first?["code"] as? String), try #require(try login.object()["token"] as? String))
+    }
+
+    @Test func theFirstScanAdmitsAndTheSecondSaysWhenItWasUsed() async throws {
+        let box = try await TestBoxOffice.make()
+        try await buildApplication(box).test(.router) { client in
+            let api = APIClient(client: client)
+            let (code, staff) = try await bookedTicket(api, box)
+            let first = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"\#(code)"}"#)
+            #expect(first.status == .ok)
+            #expect(try first.object()["status"] as? String == "admitted")
+            #expect(try first.object()["seat_id"] as? String == "E5")
+            let second = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"\#(code)"}"#)
+            #expect(second.status == .conflict)
+            #expect(try second.object()["code"] as? String == "already_used")
+            #expect(try second.object()["first_used_at"] as? String == "2026-11-23T04:00:00Z")
+            let forged = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"TVExfGE.Zm9v"}"#)
+            #expect(forged.status == .badRequest)
+            #expect(try forged.object()["code"] as? String == "invalid_ticket")
+            // Buyers cannot let themselves in.
+            let buyer = try await api.register("sneaky")
+            #expect(
+                try await api.send(.post, "/api/v1/checkin", token: buyer, json: #"{"code":"\#(code)"}"#).status
+                    == .forbidden)
+        }
+    }
+
+    @Test func twoScannersRacingOnOneCodeAdmitExactlyOnce() async throws {
+        let box = try await TestBoxOffice.make()
+        try await buildApplication(box).test(.live) { client in
+            let port = try #require(client.port)
+            let (code, staff) = try await bookedTicket(APIClient(client: client), box)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/checkin")
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(staff)")
+                        request.body = .bytes(ByteBuffer(string: #"{"code":"\#(code)"}"#))
+                        guard let response = try? await http.execute(request, timeout: .seconds(30)) else { return -1 }
+                        _ = try? await response.body.collect(upTo: 1 << 16)
+                        return Int(response.status.code)
+                    }
+                }
+                var all: [Int] = []
+                for await status in group { all.append(status) }
+                return all
+            }
+            try await http.shutdown()
+            #expect(statuses.filter { $0 == 200 }.count == 1)
+            #expect(statuses.filter { $0 == 409 }.count == 19)
+        }
+    }
+
+    @Test func theCommandLineVerifiesACodeOffline() async throws {
+        let box = try await TestBoxOffice.make()
+        let binary = try DurabilityTests.marqueeBinary()
+        try await buildApplication(box).test(.router) { client in
+            let (code, _) = try await bookedTicket(APIClient(client: client), box)
+            func run(_ arguments: [String]) throws -> (Int32, String) {
+                let process = Process()
+                process.executableURL = binary
+                process.arguments = arguments
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                try process.run()
+                process.waitUntilExit()
+                return (
+                    process.terminationStatus,
+                    String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                )
+            }
+            let key = box.ticketSigner.publicKey
+            let (ok, output) = try run(["verify-ticket", code, "--public-key", key])
+            #expect(ok == 0)
+            #expect(output.contains("VALID") && output.contains("seat E5"))
+            let (bad, _) = try run([
+                "verify-ticket", code.replacingOccurrences(of: ".", with: "x."), "--public-key", key,
+            ])
+            #expect(bad == 1)
+        }
+    }
+}
