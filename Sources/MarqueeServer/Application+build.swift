@@ -10,11 +10,14 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
     let expiry = HoldExpiryService(
         inventory: box.inventory, idempotencyKeys: box.idempotencyKeys, interval: configuration.expirySweepInterval,
         logger: box.logger)
+    let refunds = RefundWorker(
+        bookings: box.bookings, gateway: box.sandboxPayments, clock: box.environment.clock, interval: .seconds(1),
+        logger: box.logger)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
-        services: [expiry],
+        services: [expiry, refunds],
         logger: box.logger)
 }
 
@@ -34,7 +37,7 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
         checkout: Checkout(
             inventory: box.inventory, bookings: box.bookings, gateway: box.sandboxPayments, signer: box.ticketSigner,
             ids: box.environment.ids, clock: clock, logger: box.logger),
-        bookings: box.bookings, idempotency: idempotency, signer: box.ticketSigner
+        bookings: box.bookings, idempotency: idempotency, signer: box.ticketSigner, catalog: box.catalog
     ).register(on: api)
     SandboxPaymentRoutes(sandbox: box.sandboxPayments).register(on: router)
     CheckInRoutes(

@@ -10,6 +10,15 @@ public protocol BookingStore: Sendable {
     func bookings(of user: User.ID, limit: Int, offset: Int) async throws -> [Booking]
     /// Admits a ticket at the door once: the first scan wins, whatever races it.
     func checkIn(_ ticket: Ticket.ID, at: Date) async throws -> CheckIn
+    /// The venue's cancellation tiers, nil when it uses the standard policy.
+    func refundPolicy(venue: Venue.ID) async throws -> RefundPolicy?
+    func setRefundPolicy(_ policy: RefundPolicy, venue: Venue.ID) async throws
+    func refund(forBooking booking: Booking.ID) async throws -> RefundRecord?
+    /// Refunds not yet paid back, oldest first.
+    func pendingRefunds(limit: Int) async throws -> [RefundRecord]
+    /// Marks a refund paid and records `refund_succeeded` in the outbox, in one transaction.
+    func refundSucceeded(_ id: String, at: Date) async throws
+    func refundFailed(_ id: String, error: String, at: Date) async throws
     /// Records what the payment provider did with a booking's payment.
     func updatePayment(_ id: PaymentAuthorization.ID, status: PaymentAuthorization.Status, at: Date) async throws
 }
@@ -72,6 +81,61 @@ public struct SQLiteBookingStore: BookingStore {
             case .cancelled: return .cancelled(found)
             case .valid: return .unknown
             }
+        }
+    }
+
+    public func refundPolicy(venue: Venue.ID) async throws -> RefundPolicy? {
+        try await database.pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT tiers FROM refund_policies WHERE venue_id = ?", arguments: [venue.rawValue]
+            )
+            .map { RefundPolicy(tiers: try JSONText.decode([RefundPolicy.Tier].self, $0)) }
+        }
+    }
+
+    public func setRefundPolicy(_ policy: RefundPolicy, venue: Venue.ID) async throws {
+        let tiers = try JSONText.encode(policy.tiers)
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO refund_policies (venue_id, tiers) VALUES (?, ?)",
+                arguments: [venue.rawValue, tiers])
+        }
+    }
+
+    public func refund(forBooking booking: Booking.ID) async throws -> RefundRecord? {
+        try await database.pool.read { db in try SQLiteSeatLedger.refundRecord(forBooking: booking, db) }
+    }
+
+    public func pendingRefunds(limit: Int) async throws -> [RefundRecord] {
+        try await database.pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT booking_id FROM refunds WHERE status = 'pending' ORDER BY created_at LIMIT ?",
+                arguments: [limit]
+            ).compactMap { try SQLiteSeatLedger.refundRecord(forBooking: Booking.ID($0), db) }
+        }
+    }
+
+    public func refundSucceeded(_ id: String, at date: Date) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE refunds SET status = 'succeeded', updated_at = ? WHERE id = ? AND status = 'pending'",
+                arguments: [date.storedValue, id])
+            guard db.changesCount == 1 else { return }
+            try db.execute(
+                sql:
+                    "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = (SELECT payment_id FROM refunds WHERE id = ?)",
+                arguments: [date.storedValue, id])
+            try db.execute(
+                sql: "INSERT INTO outbox (event, payload, created_at) VALUES ('refund_succeeded', ?, ?)",
+                arguments: [try JSONText.encode(["refund_id": id]), date.storedValue])
+        }
+    }
+
+    public func refundFailed(_ id: String, error: String, at date: Date) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE refunds SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+                arguments: [error, date.storedValue, id])
         }
     }
 

@@ -105,6 +105,20 @@ enum Migrations {
                         created_at REAL NOT NULL, delivered_at REAL, attempts INTEGER NOT NULL DEFAULT 0);
                     """)
         }
+        migrator.registerMigration("008_refunds") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE refunds (
+                        id TEXT PRIMARY KEY, booking_id TEXT NOT NULL UNIQUE REFERENCES bookings(id),
+                        payment_id TEXT NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('pending','succeeded')),
+                        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+                        created_at REAL NOT NULL, updated_at REAL NOT NULL);
+                    CREATE INDEX refunds_pending ON refunds(created_at) WHERE status = 'pending';
+                    -- Cancellation tiers per venue as JSON; venues without a row use the standard policy.
+                    CREATE TABLE refund_policies (venue_id TEXT PRIMARY KEY, tiers TEXT NOT NULL);
+                    """)
+        }
         return migrator
     }
 }

@@ -31,6 +31,8 @@ public struct SQLiteSeatLedger: SeatLedger {
         case .expire(let now, let limit): try expire(now: now, limit: limit, db)
         case .load(let show): .loaded(try load(show, db))
         case .confirm(let draft, let now): try confirm(draft, now: now, db)
+        case .cancel(let booking, let user, let refund, let refundId, let now):
+            try cancel(booking, by: user, refund: refund, refundId: refundId, now: now, db)
         }
     }
 

@@ -117,6 +117,17 @@ public final class SeatInventory: Sendable {
         return booking
     }
 
+    /// Cancels a booking for its owner and records the refund owed; cancelling
+    /// twice answers the first result.
+    public func cancel(_ booking: Booking.ID, by user: User.ID, refund: Money) async throws -> RefundRecord {
+        let command = LedgerCommand.cancel(
+            booking, by: user, refund: refund, refundId: ids.make(prefix: "rfd"), now: clock.now)
+        guard case .cancelled(let record, _) = try await submit(command).get() else {
+            preconditionFailure("ledger answered a cancellation with another result")
+        }
+        return record
+    }
+
     /// Releases a hold on its owner's request; releasing twice answers the same.
     public func release(_ id: Hold.ID, by user: User.ID) async throws -> Hold {
         guard case .released(let record, _) = try await submit(.release(id, by: user, now: clock.now)).get() else {

@@ -102,6 +102,24 @@ public struct BookingDraft: Sendable {
     }
 }
 
+/// The money owed back for a cancelled booking, paid by the refund worker.
+public struct RefundRecord: Sendable, Hashable {
+    public enum Status: String, Sendable { case pending, succeeded }
+    public var id: String
+    public var bookingId: Booking.ID
+    public var paymentId: PaymentAuthorization.ID
+    public var amount: Money
+    public var status: Status
+
+    public init(id: String, bookingId: Booking.ID, paymentId: PaymentAuthorization.ID, amount: Money, status: Status) {
+        self.id = id
+        self.bookingId = bookingId
+        self.paymentId = paymentId
+        self.amount = amount
+        self.status = status
+    }
+}
+
 /// One step for the ledger. A batch of them runs in one transaction, each step
 /// all-or-nothing on its own.
 public enum LedgerCommand: Sendable {
@@ -111,6 +129,9 @@ public enum LedgerCommand: Sendable {
     case load(Show.ID)
     /// Turns the hold's seats from held into booked, only for its owner and only while it is live.
     case confirm(BookingDraft, now: Date)
+    /// Cancels a booking of `user`: tickets void, seats available again, a pending
+    /// refund of `refund` recorded. Cancelling again answers the first result.
+    case cancel(Booking.ID, by: User.ID, refund: Money, refundId: String, now: Date)
 }
 
 public enum LedgerResult: Sendable {
@@ -120,6 +141,7 @@ public enum LedgerResult: Sendable {
     case expired([SeatDelta], holds: Int)
     case loaded(ShowSeats?)
     case confirmed(Booking, SeatDelta)
+    case cancelled(RefundRecord, SeatDelta?)
 
     var deltas: [SeatDelta] {
         switch self {
@@ -128,6 +150,7 @@ public enum LedgerResult: Sendable {
         case .expired(let deltas, _): deltas
         case .loaded: []
         case .confirmed(_, let delta): [delta]
+        case .cancelled(_, let delta): delta.map { [$0] } ?? []
         }
     }
 }

@@ -85,3 +85,25 @@ extension SeatLayout {
             seats: seats)
     }
 }
+
+@Suite struct RefundPolicyTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    let total = Money(amount: 45_001, currency: "INR")
+
+    @Test func theStandardTiersRefundAllHalfOrNothing() {
+        let policy = RefundPolicy.standard
+        #expect(policy.refund(for: total, showStartsAt: start, at: start - 25 * 3600) == total)
+        #expect(
+            policy.refund(for: total, showStartsAt: start, at: start - 24 * 3600)
+                == Money(amount: 22_500, currency: "INR"))
+        #expect(policy.refund(for: total, showStartsAt: start, at: start - 3 * 3600)?.amount == 22_500)
+        #expect(policy.refund(for: total, showStartsAt: start, at: start - 2 * 3600) == nil)
+        #expect(policy.refund(for: total, showStartsAt: start, at: start + 60) == nil)
+    }
+
+    @Test func aVenueCanDefineItsOwnTiers() {
+        let generous = RefundPolicy(tiers: [RefundPolicy.Tier(hoursBefore: 0, percent: 80)])
+        #expect(generous.refund(for: total, showStartsAt: start, at: start - 60)?.amount == 36_000)
+        #expect(generous.refund(for: total, showStartsAt: start, at: start + 1) == nil)
+    }
+}

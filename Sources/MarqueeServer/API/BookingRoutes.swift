@@ -9,6 +9,7 @@ struct BookingRoutes {
     let bookings: any BookingStore
     let idempotency: Idempotency
     let signer: TicketSigner
+    let catalog: CatalogService
 
     struct BookingRequest: Decodable {
         struct Payment: Decodable { let token: String }
@@ -53,6 +54,7 @@ struct BookingRoutes {
         group.post("bookings", use: create)
         group.get("bookings", use: list)
         group.get("bookings/:booking_id", use: get)
+        group.post("bookings/:booking_id/cancel", use: cancel)
         group.get("tickets/public-key") { _, _ in
             try APIJSON.response(["algorithm": "Ed25519", "public_key": signer.publicKey, "encoding": "base64url"])
         }
@@ -103,6 +105,46 @@ struct BookingRoutes {
             throw BookingError.notFound("booking", id)
         }
         return try APIJSON.response(BookingBody(booking))
+    }
+
+    struct CancellationBody: Encodable {
+        struct RefundBody: Encodable {
+            let amount: Money
+            let status: String
+        }
+        let bookingId: String
+        let status = "cancelled"
+        let refund: RefundBody
+    }
+
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = Booking.ID(context.pathID("booking_id"))
+        return try await idempotency.run(request, context: context, user: user) { _ in
+            guard let booking = try await bookings.booking(id), booking.userId == user else {
+                throw BookingError.notFound("booking", id.rawValue)
+            }
+            let record: RefundRecord
+            if booking.status == .cancelled, let first = try await bookings.refund(forBooking: id) {
+                record = first  // Cancelling twice answers the first result.
+            } else {
+                let show = catalog.snapshot.index.showsById[booking.showId]
+                var policy = RefundPolicy.standard
+                if let show, let own = try await bookings.refundPolicy(venue: show.venueId) { policy = own }
+                guard let show,
+                    let amount = policy.refund(
+                        for: booking.total, showStartsAt: show.startsAt, at: checkout.clock.now)
+                else {
+                    throw Problem(
+                        .conflict, code: "cancellation_window_closed",
+                        detail: "this booking can no longer be cancelled so close to the show")
+                }
+                record = try await checkout.inventory.cancel(id, by: user, refund: amount)
+            }
+            return try APIJSON.reply(
+                CancellationBody(
+                    bookingId: id.rawValue, refund: .init(amount: record.amount, status: record.status.rawValue)))
+        }.response
     }
 
     static func integer(_ request: Request, _ name: String, default value: Int, in range: ClosedRange<Int>) throws
