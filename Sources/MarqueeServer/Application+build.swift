@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import MarqueeCore
@@ -17,8 +18,17 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
-        services: [expiry, refunds],
+        services: [expiry, refunds, buildOutboxDispatcher(box)],
         logger: box.logger)
+}
+
+/// The worker that turns outbox events into e-mails (under `<data-dir>/mailbox`) and webhooks.
+func buildOutboxDispatcher(_ box: BoxOffice) -> OutboxDispatcher {
+    OutboxDispatcher(
+        outbox: box.outbox, bookings: box.bookings, accounts: box.accounts, catalog: box.catalog,
+        mailbox: (box.configuration.dataDirectory as NSString).appendingPathComponent("mailbox"),
+        webhookURLs: box.configuration.webhookURLs, webhookSecret: box.webhookSecret, clock: box.environment.clock,
+        interval: .seconds(1), logger: box.logger)
 }
 
 /// The routes: health at the root, the JSON API under /api/v1.

@@ -26,6 +26,8 @@ public struct BoxOffice: Sendable {
     public let bookings: any BookingStore
     public let sandboxPayments: SandboxPaymentGateway
     public let ticketSigner: TicketSigner
+    public let outbox: any OutboxStore
+    public let webhookSecret: String
     public let tokens: TokenIssuer
     public let logger: Logger
 
@@ -51,7 +53,8 @@ public struct BoxOffice: Sendable {
         let inventory = SeatInventory(
             ledger: SQLiteSeatLedger(database: database), clock: environment.clock, ids: environment.ids,
             policy: HoldPolicy(ttl: configuration.holdTTL), logger: logger)
-        let secret = try configuration.tokenSecret ?? Self.tokenSecret(in: configuration.dataDirectory)
+        let secret =
+            try configuration.tokenSecret ?? Self.secret(named: "token-secret", in: configuration.dataDirectory)
         let tokens = await TokenIssuer(secret: secret, clock: environment.clock, lifetime: configuration.tokenLifetime)
         return BoxOffice(
             configuration: configuration, environment: environment, database: database, catalog: catalog,
@@ -60,12 +63,16 @@ public struct BoxOffice: Sendable {
             sandboxPayments: try SandboxPaymentGateway(
                 path: (configuration.dataDirectory as NSString).appendingPathComponent("sandbox-psp.sqlite"),
                 clock: environment.clock, ids: environment.ids),
-            ticketSigner: try TicketSigner.stored(in: configuration.dataDirectory), tokens: tokens, logger: logger)
+            ticketSigner: try TicketSigner.stored(in: configuration.dataDirectory),
+            outbox: SQLiteOutboxStore(database: database),
+            webhookSecret: try configuration.webhookSecret
+                ?? Self.secret(named: "webhook-secret", in: configuration.dataDirectory),
+            tokens: tokens, logger: logger)
     }
 
-    /// The token-signing secret kept beside the database, made on first start.
-    static func tokenSecret(in directory: String) throws -> String {
-        let path = (directory as NSString).appendingPathComponent("token-secret")
+    /// A secret kept beside the database, made on first start.
+    static func secret(named name: String, in directory: String) throws -> String {
+        let path = (directory as NSString).appendingPathComponent(name)
         if let existing = try? String(contentsOfFile: path, encoding: .utf8), existing.utf8.count >= 32 {
             return existing.trimmingCharacters(in: .whitespacesAndNewlines)
         }

@@ -20,6 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var expirySweepInterval: Duration = .milliseconds(250)
     /// Secret for signing tokens; generated and kept in the data directory when nil.
     public var tokenSecret: String?
+    /// Where booking events are POSTed, signed with `webhookSecret` (MARQUEE_WEBHOOK_URLS, comma separated).
+    public var webhookURLs: [String] = []
+    /// HMAC-SHA256 key of the `Marquee-Signature` header; generated and kept in the data directory when nil.
+    public var webhookSecret: String?
 
     public init() {}
 
@@ -57,6 +61,15 @@ public struct ServerConfiguration: Sendable {
             bcryptCost = cost
         }
         if let secret = value("TOKEN_SECRET") { tokenSecret = secret }
+        if let urls = value("WEBHOOK_URLS") {
+            webhookURLs = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            for url in webhookURLs where URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+                throw ConfigurationError("MARQUEE_WEBHOOK_URLS", url)
+            }
+        }
+        if let secret = value("WEBHOOK_SECRET") { webhookSecret = secret }
     }
 }
 

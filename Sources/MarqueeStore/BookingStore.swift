@@ -127,7 +127,14 @@ public struct SQLiteBookingStore: BookingStore {
                 arguments: [date.storedValue, id])
             try db.execute(
                 sql: "INSERT INTO outbox (event, payload, created_at) VALUES ('refund_succeeded', ?, ?)",
-                arguments: [try JSONText.encode(["refund_id": id]), date.storedValue])
+                arguments: [
+                    try JSONText.encode([
+                        "refund_id": id,
+                        "booking_id": try String.fetchOne(
+                            db, sql: "SELECT booking_id FROM refunds WHERE id = ?", arguments: [id])
+                            ?? "",
+                    ]), date.storedValue,
+                ])
         }
     }
 

@@ -119,6 +119,14 @@ enum Migrations {
                     CREATE TABLE refund_policies (venue_id TEXT PRIMARY KEY, tiers TEXT NOT NULL);
                     """)
         }
+        migrator.registerMigration("009_outbox_retries") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0;
+                    ALTER TABLE outbox ADD COLUMN last_error TEXT;
+                    CREATE INDEX outbox_undelivered ON outbox(next_attempt_at) WHERE delivered_at IS NULL;
+                    """)
+        }
         return migrator
     }
 }
