@@ -14,11 +14,15 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
     let refunds = RefundWorker(
         bookings: box.bookings, gateway: box.sandboxPayments, clock: box.environment.clock, interval: .seconds(1),
         logger: box.logger)
+    let reconciler = PaymentReconciler(
+        attempts: box.paymentAttempts, bookings: box.bookings, gateway: box.sandboxPayments,
+        clock: box.environment.clock,
+        interval: .seconds(30), logger: box.logger)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
-        services: [expiry, refunds, buildOutboxDispatcher(box)],
+        services: [expiry, refunds, buildOutboxDispatcher(box), reconciler],
         logger: box.logger)
 }
 
@@ -45,7 +49,9 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
     HoldRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock, idempotency: idempotency).register(on: api)
     BookingRoutes(
         checkout: Checkout(
-            inventory: box.inventory, bookings: box.bookings, gateway: box.sandboxPayments, signer: box.ticketSigner,
+            inventory: box.inventory, bookings: box.bookings, attempts: box.paymentAttempts,
+            gateway: box.sandboxPayments,
+            signer: box.ticketSigner,
             ids: box.environment.ids, clock: clock, logger: box.logger),
         bookings: box.bookings, idempotency: idempotency, signer: box.ticketSigner, catalog: box.catalog
     ).register(on: api)

@@ -27,6 +27,7 @@ public struct BoxOffice: Sendable {
     public let sandboxPayments: SandboxPaymentGateway
     public let ticketSigner: TicketSigner
     public let outbox: any OutboxStore
+    public let paymentAttempts: any PaymentAttemptStore
     public let webhookSecret: String
     public let tokens: TokenIssuer
     public let logger: Logger
@@ -65,6 +66,7 @@ public struct BoxOffice: Sendable {
                 clock: environment.clock, ids: environment.ids),
             ticketSigner: try TicketSigner.stored(in: configuration.dataDirectory),
             outbox: SQLiteOutboxStore(database: database),
+            paymentAttempts: SQLitePaymentAttemptStore(database: database),
             webhookSecret: try configuration.webhookSecret
                 ?? Self.secret(named: "webhook-secret", in: configuration.dataDirectory),
             tokens: tokens, logger: logger)

@@ -127,6 +127,17 @@ enum Migrations {
                     CREATE INDEX outbox_undelivered ON outbox(next_attempt_at) WHERE delivered_at IS NULL;
                     """)
         }
+        migrator.registerMigration("010_payment_attempts") { db in
+            // Written before the provider is asked, so a crash at any later point leaves a trace to settle.
+            try db.execute(
+                sql: """
+                    CREATE TABLE payment_attempts (
+                        provider_key TEXT PRIMARY KEY, user_id TEXT NOT NULL, hold_id TEXT NOT NULL,
+                        amount INTEGER NOT NULL, currency TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('open','settled')), created_at REAL NOT NULL);
+                    CREATE INDEX payment_attempts_open ON payment_attempts(created_at) WHERE status = 'open';
+                    """)
+        }
         return migrator
     }
 }

@@ -44,7 +44,7 @@ import Testing
         let hold = try await box.inventory.hold(
             seatIds: ["M1"], of: show, layout: screen.layout, index: screen.layout.indexById(), for: "racer")
         let checkout = Checkout(
-            inventory: box.inventory, bookings: box.bookings,
+            inventory: box.inventory, bookings: box.bookings, attempts: box.paymentAttempts,
             gateway: SlowAuthorization(sandbox: box.sandboxPayments, clock: clock, delay: 61), signer: box.ticketSigner,
             ids: box.environment.ids, clock: clock, logger: box.logger)
 

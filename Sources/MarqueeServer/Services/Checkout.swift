@@ -10,6 +10,7 @@ import MarqueeStore
 struct Checkout: Sendable {
     let inventory: SeatInventory
     let bookings: any BookingStore
+    let attempts: any PaymentAttemptStore
     let gateway: any PaymentGateway
     let signer: TicketSigner
     let ids: any IdentifierSource
@@ -28,6 +29,10 @@ struct Checkout: Sendable {
         // Keys for the provider derive from the buyer's key, so a retried checkout
         // repeats the same provider calls instead of charging again.
         let providerKey = "\(user.rawValue):\(key)"
+        // Recorded first: if we die after the provider answers, the reconciler settles it.
+        try await attempts.open(
+            PaymentAttempt(
+                providerKey: providerKey, userId: user, holdId: holdId, amount: hold.total, createdAt: clock.now))
         let payment = try await authorize(hold.total, token: paymentToken, key: "authorize:\(providerKey)")
 
         let booking: Booking
@@ -37,6 +42,7 @@ struct Checkout: Sendable {
             // The seats are not ours (expired, lost, released): give the money back.
             do {
                 try await gateway.void(payment.id, idempotencyKey: "void:\(providerKey)")
+                try await attempts.settle(providerKey)
             } catch {
                 logger.error(
                     "void after failed checkout failed", metadata: ["payment": "\(payment.id)", "error": "\(error)"])
@@ -46,6 +52,7 @@ struct Checkout: Sendable {
         do {
             try await gateway.capture(payment.id, idempotencyKey: "capture:\(providerKey)")
             try await bookings.updatePayment(payment.id, status: .captured, at: clock.now)
+            try await attempts.settle(providerKey)
         } catch {
             // The booking stands; the payment stays authorized and is captured later.
             logger.error("capture failed", metadata: ["payment": "\(payment.id)", "error": "\(error)"])
