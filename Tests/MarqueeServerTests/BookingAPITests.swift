@@ -79,6 +79,15 @@ import Testing
             #expect(verifier.verify(forged) == nil)
             #expect(verifier.verify("not-a-code") == nil)
 
+            // The QR code of each ticket scans back to its code.
+            let qrPath = try #require(tickets.first?["qr_svg_url"] as? String)
+            let qr = try await buyer.api.send(.get, qrPath, token: buyer.token)
+            #expect(qr.status == .ok)
+            #expect(qr.headers[.contentType] == "image/svg+xml")
+            #expect(try QRScanTests.scan(svg: String(buffer: qr.body)) == code)
+            let snoop = try await buyer.api.register("qr-snoop")
+            #expect(try await buyer.api.send(.get, qrPath, token: snoop).status == .notFound)
+
             // The seats read booked, the hold confirmed, and the money captured once.
             let seats =
                 try await buyer.api.send(.get, "/api/v1/shows/\(buyer.show.id)/seats").object()["seats"]

@@ -23,6 +23,7 @@ struct BookingRoutes {
             let seatId: String
             let status: String
             let code: String
+            let qrSvgUrl: String
         }
 
         let bookingId: String
@@ -45,7 +46,9 @@ struct BookingRoutes {
             total = booking.total
             createdAt = booking.createdAt
             tickets = booking.tickets.map {
-                TicketBody(id: $0.id.rawValue, seatId: $0.seatId.rawValue, status: $0.status.rawValue, code: $0.code)
+                TicketBody(
+                    id: $0.id.rawValue, seatId: $0.seatId.rawValue, status: $0.status.rawValue, code: $0.code,
+                    qrSvgUrl: "/api/v1/bookings/\(booking.id)/tickets/\($0.id)/qr.svg")
             }
         }
     }
@@ -55,6 +58,7 @@ struct BookingRoutes {
         group.get("bookings", use: list)
         group.get("bookings/:booking_id", use: get)
         group.post("bookings/:booking_id/cancel", use: cancel)
+        group.get("bookings/:booking_id/tickets/:ticket_id/qr.svg", use: qr)
         group.get("tickets/public-key") { _, _ in
             try APIJSON.response(["algorithm": "Ed25519", "public_key": signer.publicKey, "encoding": "base64url"])
         }
@@ -145,6 +149,20 @@ struct BookingRoutes {
                 CancellationBody(
                     bookingId: id.rawValue, refund: .init(amount: record.amount, status: record.status.rawValue)))
         }.response
+    }
+
+    /// The ticket's code as a QR code a door scanner reads.
+    @Sendable func qr(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = context.pathID("booking_id")
+        let ticketId = context.pathID("ticket_id")
+        guard let booking = try await bookings.booking(Booking.ID(id)), booking.userId == user,
+            let ticket = booking.tickets.first(where: { $0.id.rawValue == ticketId })
+        else { throw BookingError.notFound("ticket", ticketId) }
+        let svg = try QRCode(bytes: Array(ticket.code.utf8)).svg()
+        return Response(
+            status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=86400"],
+            body: .init(byteBuffer: ByteBuffer(string: svg)))
     }
 
     static func integer(_ request: Request, _ name: String, default value: Int, in range: ClosedRange<Int>) throws
