@@ -56,6 +56,7 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
         bookings: box.bookings, idempotency: idempotency, signer: box.ticketSigner, catalog: box.catalog
     ).register(on: api)
     SandboxPaymentRoutes(sandbox: box.sandboxPayments).register(on: router)
+    PaymentWebhookRoutes(bookings: box.bookings, secret: box.paymentWebhookSecret, clock: clock).register(on: api)
     CheckInRoutes(
         bookings: box.bookings, accounts: box.accounts,
         verifier: TicketVerifier(publicKey: box.ticketSigner.publicKey)!, clock: clock

@@ -29,6 +29,8 @@ public struct BoxOffice: Sendable {
     public let outbox: any OutboxStore
     public let paymentAttempts: any PaymentAttemptStore
     public let webhookSecret: String
+    /// Shared with the payment provider to sign the webhooks it sends us.
+    public let paymentWebhookSecret: String
     public let tokens: TokenIssuer
     public let logger: Logger
 
@@ -69,6 +71,7 @@ public struct BoxOffice: Sendable {
             paymentAttempts: SQLitePaymentAttemptStore(database: database),
             webhookSecret: try configuration.webhookSecret
                 ?? Self.secret(named: "webhook-secret", in: configuration.dataDirectory),
+            paymentWebhookSecret: try Self.secret(named: "psp-webhook-secret", in: configuration.dataDirectory),
             tokens: tokens, logger: logger)
     }
 
