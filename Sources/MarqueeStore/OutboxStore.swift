@@ -14,7 +14,9 @@ public struct OutboxEvent: Sendable, Hashable {
 public protocol OutboxStore: Sendable {
     /// Undelivered events whose next attempt is due, oldest first.
     func due(at now: Date, limit: Int) async throws -> [OutboxEvent]
-    func delivered(_ id: Int64, at: Date) async throws
+    func delivered(_ ids: [Int64], at: Date) async throws
+    /// Forgets delivered events older than `date`; returns how many.
+    @discardableResult func purgeDelivered(before date: Date) async throws -> Int
     func failed(_ id: Int64, error: String, retryAt: Date) async throws
 }
 
@@ -41,9 +43,21 @@ public struct SQLiteOutboxStore: OutboxStore {
         }
     }
 
-    public func delivered(_ id: Int64, at date: Date) async throws {
+    public func delivered(_ ids: [Int64], at date: Date) async throws {
+        guard !ids.isEmpty else { return }
         try await database.pool.write { db in
-            try db.execute(sql: "UPDATE outbox SET delivered_at = ? WHERE id = ?", arguments: [date.storedValue, id])
+            try db.execute(
+                sql: "UPDATE outbox SET delivered_at = ? WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
+                arguments: StatementArguments([date.storedValue] + ids))
+        }
+    }
+
+    public func purgeDelivered(before date: Date) async throws -> Int {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
+                arguments: [date.storedValue])
+            return db.changesCount
         }
     }
 

@@ -86,6 +86,7 @@ public struct SQLiteSeatLedger: SeatLedger {
             hold.id.rawValue, show, hold.userId.rawValue, draft.linesJSON, hold.total.amount,
             hold.total.currency, hold.createdAt.storedValue, hold.expiresAt.storedValue,
         ])
+        try recordEvent("hold_created", payload: draft.eventJSON, now: now, db)
         let state = SeatState(status: .held, holdId: hold.id, holderId: hold.userId, expiresAt: hold.expiresAt)
         return SeatDelta(
             showId: hold.showId, version: try bumpVersion(show, db),
@@ -135,6 +136,10 @@ public struct SQLiteSeatLedger: SeatLedger {
             arguments: [hold.rawValue])
         try db.cachedStatement(sql: "UPDATE holds SET status = ?, ended_at = ? WHERE id = ?")
             .execute(arguments: [status.rawValue, now.storedValue, hold.rawValue])
+        try recordEvent(
+            status == .expired ? "hold_expired" : "hold_released",
+            payload: HoldDraft.eventJSON(hold: hold, show: show, user: nil, seats: freed.map { Seat.ID($0) }), now: now,
+            db)
         guard !freed.isEmpty else { return nil }
         return SeatDelta(
             showId: show, version: try bumpVersion(show.rawValue, db),
@@ -163,6 +168,12 @@ public struct SQLiteSeatLedger: SeatLedger {
                 holderId: holderId.map { User.ID($0) }, expiresAt: expiry.map { Date(storedValue: $0) })
         }
         return ShowSeats(showId: show, version: version, seats: seats)
+    }
+
+    /// An outbox event in the same transaction as the change it reports.
+    static func recordEvent(_ event: String, payload: String, now: Date, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO outbox (event, payload, created_at) VALUES (?, ?, ?)")
+            .execute(arguments: [event, payload, now.storedValue])
     }
 
     static func bumpVersion(_ show: String, _ db: Database) throws -> Int64 {

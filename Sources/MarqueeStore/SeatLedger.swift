@@ -60,11 +60,29 @@ public struct HoldDraft: Sendable {
     public let maxLiveHolds: Int
     /// The seat lines as stored, encoded before the draft reaches the single writer.
     let linesJSON: String
+    /// The `hold_created` outbox payload, likewise.
+    let eventJSON: String
 
     public init(_ hold: Hold, maxLiveHolds: Int = HoldPolicy().maxLiveHoldsPerBuyer) throws {
         self.hold = hold
         self.maxLiveHolds = maxLiveHolds
         linesJSON = try JSONText.encode(hold.seats)
+        eventJSON = Self.eventJSON(hold: hold.id, show: hold.showId, user: hold.userId, seats: hold.seatIds)
+    }
+
+    /// `{"hold_id":…,"seat_ids":"F12,F13","show_id":…,"user_id":…}`, written by hand: ids are
+    /// letters, digits, `-` and `_`, and this runs for every hold and release.
+    static func eventJSON(hold: Hold.ID, show: Show.ID, user: User.ID?, seats: [Seat.ID]) -> String {
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        var members = [
+            "\"hold_id\":" + quoted(hold.rawValue),
+            "\"seat_ids\":" + quoted(seats.map(\.rawValue).joined(separator: ",")),
+            "\"show_id\":" + quoted(show.rawValue),
+        ]
+        if let user { members.append("\"user_id\":" + quoted(user.rawValue)) }
+        return "{" + members.joined(separator: ",") + "}"
     }
 }
 

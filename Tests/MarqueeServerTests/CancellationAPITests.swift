@@ -64,7 +64,7 @@ import Testing
             let events = try await box.database.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT event FROM outbox ORDER BY id")
             }
-            #expect(events == ["booking_confirmed", "booking_cancelled", "refund_succeeded"])
+            #expect(events == ["hold_created", "booking_confirmed", "booking_cancelled", "refund_succeeded"])
 
             // The seat sells again, to someone else, with a new valid ticket.
             let other = try await api.register("second")

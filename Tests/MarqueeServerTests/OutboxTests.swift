@@ -55,11 +55,12 @@ import Testing
             up.withLock { $0 = true }
             #expect(await dispatcher.deliverDue() == 0)  // not yet due again: backoff
             clock.advance(by: 2)
-            #expect(await dispatcher.deliverDue() == 2)
+            #expect(await dispatcher.deliverDue() == 3)  // hold_created, booking_confirmed, booking_cancelled
             #expect(await dispatcher.deliverDue() == 0)
 
             let hooks = received.withLock { $0 }
-            #expect(hooks.count == 2)
+            #expect(hooks.count == 3)
+            #expect(hooks.map(\.body).contains { $0.contains("\"event\":\"hold_created\"") && $0.contains("R1,R2") })
             for hook in hooks {
                 let timestamp = Int(hook.signature.split(separator: ",")[0].dropFirst(2))!
                 #expect(

@@ -208,3 +208,24 @@ import Testing
         }
     }
 }
+
+@Suite struct HoldEventTests {
+    @Test func holdsReleasesAndExpiriesAreWrittenToTheOutboxWithTheirChange() async throws {
+        let fixture = try await StoreFixture(ttl: 60)
+        let released = try await fixture.hold(["A1", "A2"], for: "alice")
+        _ = try await fixture.inventory.release(released.id, by: "alice")
+        let expired = try await fixture.hold(["B1"], for: "bob")
+        fixture.clock.advance(by: 60)
+        try await fixture.inventory.expireDueHolds()
+        let rows = try await fixture.database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT event, payload FROM outbox ORDER BY id").map {
+                ($0["event"] as String, $0["payload"] as String)
+            }
+        }
+        #expect(rows.map(\.0) == ["hold_created", "hold_released", "hold_created", "hold_expired"])
+        let payloads = try rows.map { try JSONSerialization.jsonObject(with: Data($0.1.utf8)) as? [String: String] }
+        #expect(payloads[0]?["hold_id"] == released.id.rawValue && payloads[0]?["seat_ids"] == "A1,A2")
+        #expect(payloads[0]?["user_id"] == "alice")
+        #expect(payloads[3]?["hold_id"] == expired.id.rawValue && payloads[3]?["show_id"] == fixture.show.id.rawValue)
+    }
+}

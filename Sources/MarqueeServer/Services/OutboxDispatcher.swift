@@ -23,8 +23,14 @@ struct OutboxDispatcher: Service {
     let logger: Logger
 
     func run() async throws {
+        var lastPurge = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await deliverDue()
+            // Keep going while a hot sale fills the outbox faster than one pass per tick.
+            for _ in 0..<20 where await deliverDue() == 500 {}
+            if ContinuousClock.now - lastPurge >= .seconds(60) {
+                lastPurge = ContinuousClock.now
+                _ = try? await outbox.purgeDelivered(before: clock.now.addingTimeInterval(-7 * 86400))
+            }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
@@ -34,17 +40,16 @@ struct OutboxDispatcher: Service {
     func deliverDue() async -> Int {
         let due: [OutboxEvent]
         do {
-            due = try await outbox.due(at: clock.now, limit: 100)
+            due = try await outbox.due(at: clock.now, limit: 500)
         } catch {
             logger.error("reading the outbox failed", metadata: ["error": "\(error)"])
             return 0
         }
-        var delivered = 0
+        var delivered: [Int64] = []
         for event in due {
             do {
                 try await deliver(event)
-                try await outbox.delivered(event.id, at: clock.now)
-                delivered += 1
+                delivered.append(event.id)
             } catch {
                 let delay = min(300.0, pow(2.0, Double(event.attempts)))
                 logger.warning(
@@ -52,7 +57,14 @@ struct OutboxDispatcher: Service {
                 try? await outbox.failed(event.id, error: "\(error)", retryAt: clock.now.addingTimeInterval(delay))
             }
         }
-        return delivered
+        do {
+            try await outbox.delivered(delivered, at: clock.now)
+        } catch {
+            // Not recorded as delivered: they go out again, and receivers dedupe by event id.
+            logger.error("recording deliveries failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+        return delivered.count
     }
 
     private func deliver(_ event: OutboxEvent) async throws {
