@@ -15,7 +15,7 @@ struct HoldExpiryService: Service {
 
     func run() async throws {
         var lastPurge = ContinuousClock.now
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             if ContinuousClock.now - lastPurge >= .seconds(60) {
                 lastPurge = ContinuousClock.now
                 do {
@@ -30,7 +30,6 @@ struct HoldExpiryService: Service {
             } catch {
                 logger.error("hold expiry sweep failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -24,14 +24,13 @@ struct OutboxDispatcher: Service {
 
     func run() async throws {
         var lastPurge = ContinuousClock.now
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             // Keep going while a hot sale fills the outbox faster than one pass per tick.
             for _ in 0..<20 where await deliverDue() == 500 {}
             if ContinuousClock.now - lastPurge >= .seconds(60) {
                 lastPurge = ContinuousClock.now
                 _ = try? await outbox.purgeDelivered(before: clock.now.addingTimeInterval(-7 * 86400))
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

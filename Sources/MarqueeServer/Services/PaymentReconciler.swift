@@ -18,10 +18,7 @@ struct PaymentReconciler: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await reconcile()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
+        await repeatUntilShutdown(every: interval) { await reconcile() }
     }
 
     /// One pass; returns how many attempts were settled.

@@ -15,10 +15,7 @@ struct RefundWorker: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await payPendingRefunds()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
+        await repeatUntilShutdown(every: interval) { await payPendingRefunds() }
     }
 
     /// One pass over the pending refunds; returns how many were paid.
