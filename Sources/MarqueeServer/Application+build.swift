@@ -18,11 +18,22 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
         attempts: box.paymentAttempts, bookings: box.bookings, gateway: box.sandboxPayments,
         clock: box.environment.clock,
         interval: .seconds(30), logger: box.logger)
+    let pspWebhooks = SandboxWebhookSender(
+        sandbox: box.sandboxPayments, secret: box.paymentWebhookSecret, clock: box.environment.clock,
+        interval: .seconds(1), logger: box.logger)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
-        services: [expiry, refunds, buildOutboxDispatcher(box), reconciler],
+        services: [expiry, refunds, buildOutboxDispatcher(box), reconciler, pspWebhooks],
+        onServerRunning: { channel in
+            // The sandbox sends its webhooks to this server, whose port is known only now.
+            let port = channel.localAddress?.port ?? configuration.port
+            var host = channel.localAddress?.ipAddress ?? "127.0.0.1"
+            if host == "0.0.0.0" { host = "127.0.0.1" } else if host == "::" { host = "::1" }
+            if host.contains(":") { host = "[\(host)]" }
+            pspWebhooks.deliver(to: "http://\(host):\(port)/api/v1/payments/webhook")
+        },
         logger: box.logger)
 }
 

@@ -52,4 +52,57 @@ import Testing
             #expect(try await status() == "refunded")
         }
     }
+
+    @Test func theSandboxSignsAndDeliversItsOwnWebhooksToTheRunningServer() async throws {
+        let box = try await TestBoxOffice.make()
+        try await buildApplication(box).test(.live) { client in
+            let api = APIClient(client: client)
+            let token = try await api.register("dashboard")
+            let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+            let hold = try await api.send(
+                .post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["T2"]}"#)
+            let holdId = try #require(try hold.object()["hold_id"] as? String)
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/bookings", token: token,
+                    json: #"{"hold_id":"\#(holdId)","payment":{"token":"tok_visa"}}"#,
+                    headers: [.idempotencyKeyTest: "d"]
+                ).status == .created)
+            let payment = try #require(try await box.sandboxPayments.payments().first?.id)
+            // A refund made at the provider (its dashboard), not through Marquee: only the webhook can tell us.
+            try await box.sandboxPayments.refund(
+                payment, amount: Money(amount: 1, currency: "INR"), idempotencyKey: "dashboard-refund")
+            var status: String?
+            for _ in 0..<100 {
+                status = try await box.database.pool.read { db in
+                    try String.fetchOne(
+                        db, sql: "SELECT status FROM payments WHERE id = ?", arguments: [payment.rawValue])
+                }
+                if status == "refunded" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == "refunded")
+            // Nothing is left waiting at the provider: the capture and the refund were both delivered.
+            #expect(try await box.sandboxPayments.dueWebhookEvents().isEmpty)
+        }
+    }
+
+    @Test func aWebhookTheReceiverRefusedIsRetriedLater() async throws {
+        let clock = ManualTimeSource(TestBoxOffice.start)
+        let box = try await TestBoxOffice.make(clock: clock)
+        let payment = try await box.sandboxPayments.authorize(
+            amount: Money(amount: 500, currency: "INR"), token: "tok_visa", idempotencyKey: "a")
+        try await box.sandboxPayments.capture(payment.id, idempotencyKey: "c")
+        let sender = SandboxWebhookSender(
+            sandbox: box.sandboxPayments, secret: box.paymentWebhookSecret, clock: clock, interval: .seconds(1),
+            logger: box.logger)
+        // Nobody listens on port 9 (discard): the delivery fails and waits for its backoff.
+        sender.deliver(to: "http://127.0.0.1:9/api/v1/payments/webhook")
+        #expect(await sender.sendDue() == 0)
+        #expect(try await box.sandboxPayments.dueWebhookEvents().isEmpty)
+        clock.advance(by: 2)
+        let again = try await box.sandboxPayments.dueWebhookEvents()
+        #expect(again.map(\.type) == ["payment.captured"])
+        #expect(again.first?.attempts == 1)
+    }
 }

@@ -34,6 +34,10 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
                     CREATE TABLE IF NOT EXISTS psp_calls (
                         idempotency_key TEXT PRIMARY KEY, operation TEXT NOT NULL, payment_id TEXT,
                         outcome TEXT NOT NULL, created_at REAL NOT NULL);
+                    CREATE TABLE IF NOT EXISTS psp_events (
+                        id TEXT PRIMARY KEY, type TEXT NOT NULL, payment_id TEXT NOT NULL, created_at REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, delivered_at REAL);
+                    CREATE INDEX IF NOT EXISTS psp_events_pending ON psp_events (next_attempt_at) WHERE delivered_at IS NULL;
                     """)
         }
     }
@@ -159,6 +163,52 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
         }
     }
 
+    // MARK: Webhook events
+
+    /// A change the provider announces to the merchant by webhook.
+    public struct WebhookEvent: Sendable, Hashable {
+        public let id: String
+        public let type: String
+        public let paymentId: String
+        public let attempts: Int
+    }
+
+    /// Events not yet delivered whose next attempt is due.
+    public func dueWebhookEvents(limit: Int = 100) async throws -> [WebhookEvent] {
+        let now = clock.now.timeIntervalSince1970
+        return try await queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, type, payment_id, attempts FROM psp_events
+                    WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY created_at LIMIT ?
+                    """, arguments: [now, limit]
+            ).map {
+                WebhookEvent(id: $0["id"], type: $0["type"], paymentId: $0["payment_id"], attempts: $0["attempts"])
+            }
+        }
+    }
+
+    public func markWebhookDelivered(_ id: String) async throws {
+        let now = clock.now.timeIntervalSince1970
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE psp_events SET delivered_at = ? WHERE id = ?", arguments: [now, id])
+        }
+    }
+
+    /// Records a failed delivery; the next attempt waits longer each time (capped at ten minutes).
+    public func markWebhookFailed(_ id: String) async throws {
+        let now = clock.now.timeIntervalSince1970
+        try await queue.write { db in
+            let attempts =
+                try Int.fetchOne(db, sql: "SELECT attempts FROM psp_events WHERE id = ?", arguments: [id]) ?? 0
+            let delay = min(600, pow(2, Double(attempts)))
+            try db.execute(
+                sql: "UPDATE psp_events SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                arguments: [now + delay, id])
+        }
+    }
+
     // MARK: Ledger
 
     private func transition(
@@ -173,6 +223,12 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
             if current == to { return ("ok", payment.rawValue) }
             guard from.contains(current) else { return ("cannot_\(operation)_\(current)", payment.rawValue) }
             try db.execute(sql: "UPDATE psp_payments SET status = ? WHERE id = ?", arguments: [to, payment.rawValue])
+            // Like a real provider, tell the merchant about the change by webhook (delivered later, with retries).
+            let now = self.clock.now.timeIntervalSince1970
+            try db.execute(
+                sql:
+                    "INSERT INTO psp_events (id, type, payment_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [self.ids.make(prefix: "evt"), "payment.\(to)", payment.rawValue, now, now])
             return ("ok", payment.rawValue)
         }
     }
