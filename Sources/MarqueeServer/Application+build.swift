@@ -1,13 +1,18 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import MarqueeCore
 import MarqueeStore
 
 /// Builds the HTTP application around an opened box office.
 public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
+    buildApplication(box, feed: SeatFeed(inventory: box.inventory, clock: box.environment.clock))
+}
+
+func buildApplication(_ box: BoxOffice, feed: SeatFeed) -> some ApplicationProtocol {
     let configuration = box.configuration
-    let router = buildRouter(box)
+    let router = buildRouter(box, feed: feed)
     let expiry = HoldExpiryService(
         inventory: box.inventory, idempotencyKeys: box.idempotencyKeys, interval: configuration.expirySweepInterval,
         logger: box.logger)
@@ -23,9 +28,11 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
         interval: .seconds(1), logger: box.logger)
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            configuration: .init(), shouldUpgrade: LiveSeatRoutes.upgrade(catalog: box.catalog, feed: feed)),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
-        services: [expiry, refunds, buildOutboxDispatcher(box), reconciler, pspWebhooks],
+        services: [expiry, refunds, buildOutboxDispatcher(box), reconciler, pspWebhooks, feed],
         onServerRunning: { channel in
             // The sandbox sends its webhooks to this server, whose port is known only now.
             let port = channel.localAddress?.port ?? configuration.port
@@ -48,6 +55,10 @@ func buildOutboxDispatcher(_ box: BoxOffice) -> OutboxDispatcher {
 
 /// The routes: health at the root, the JSON API under /api/v1.
 public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
+    buildRouter(box, feed: SeatFeed(inventory: box.inventory, clock: box.environment.clock))
+}
+
+func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     HealthRoutes(database: box.database).register(on: router)
@@ -56,6 +67,7 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
     let clock = box.environment.clock
     CatalogRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock).register(on: api)
     SeatRoutes(catalog: box.catalog, inventory: box.inventory, cache: SeatMapCache(), clock: clock).register(on: api)
+    LiveSeatRoutes(catalog: box.catalog, feed: feed).register(on: api)
     let idempotency = Idempotency(store: box.idempotencyKeys, clock: clock)
     HoldRoutes(catalog: box.catalog, inventory: box.inventory, clock: clock, idempotency: idempotency).register(on: api)
     BookingRoutes(

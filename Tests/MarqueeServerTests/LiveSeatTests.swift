@@ -1,0 +1,183 @@
+import AsyncHTTPClient
+import Foundation
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import MarqueeCore
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import MarqueeServer
+
+/// What one watcher has seen: the seat statuses it rebuilt from the messages.
+private final class Watcher: Sendable {
+    struct State {
+        var seats: [String: String] = [:]
+        var version: Int64 = -1
+        var snapshots = 0
+        var deltas = 0
+    }
+    let state = Mutex(State())
+
+    func apply(_ text: String) throws {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let version = try #require(object["version"] as? Int)
+        state.withLock { state in
+            if let seats = object["seats"] as? [[String: String]] {
+                state.seats = Dictionary(uniqueKeysWithValues: seats.map { ($0["id"]!, $0["status"]!) })
+                state.snapshots += 1
+            } else if let changes = object["changes"] as? [[String: String]] {
+                for change in changes { state.seats[change["seat_id"]!] = change["status"]! }
+                state.deltas += 1
+            }
+            state.version = Int64(version)
+        }
+    }
+}
+
+private final class StopMark: Sendable {
+    let value = Mutex<Int64>(.max)
+}
+
+@Suite struct LiveSeatTests {
+    @Test func everyWatcherSeesEveryChangeAndOneEncodingServesThemAll() async throws {
+        let box = try await TestBoxOffice.make()
+        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock)
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        let watcherCount = 100
+        let watchers = (0..<watcherCount).map { _ in Watcher() }
+        let stopAfter = StopMark()
+        try await buildApplication(box, feed: feed).test(.live) { client in
+            let api = APIClient(client: client)
+            let port = try #require(client.port)
+            let url = "ws://127.0.0.1:\(port)/api/v1/shows/\(show.id)/live"
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for watcher in watchers {
+                    group.addTask {
+                        try await WebSocketClient.connect(
+                            url: url, configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "watcher")
+                        ) { inbound, outbound, _ in
+                            for try await message in inbound.messages(maxSize: 1 << 20) {
+                                guard case .text(let text) = message else { continue }
+                                try watcher.apply(text)
+                                if watcher.state.withLock({ $0.version }) > stopAfter.value.withLock({ $0 }) { break }
+                            }
+                            try await outbound.close(.normalClosure, reason: nil)
+                        }
+                    }
+                }
+                // Everyone has the snapshot before anything changes.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while watchers.contains(where: { $0.state.withLock { $0.snapshots } == 0 }),
+                    ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(feed.watcherCount(of: show.id) == watcherCount)
+                let encodedBefore = feed.encodedMessages
+
+                // Twenty buyers hold two seats each as fast as they can; half of them let go again.
+                var changes = 0
+                for buyerNumber in 0..<20 {
+                    let token = try await api.register("watched\(buyerNumber)")
+                    let answer = try await api.send(
+                        .post, "/api/v1/shows/\(show.id)/holds", token: token,
+                        json: #"{"seat_ids":["A\#(buyerNumber + 1)","B\#(buyerNumber + 1)"]}"#)
+                    #expect(answer.status == .created, "\(String(buffer: answer.body))")
+                    changes += 2
+                    if buyerNumber < 10 {
+                        let hold = try #require(try answer.object()["hold_id"] as? String)
+                        #expect(try await api.send(.delete, "/api/v1/holds/\(hold)", token: token).status == .ok)
+                        changes += 2
+                    }
+                }
+                let map = try await api.send(.get, "/api/v1/shows/\(show.id)/seats").object()
+                stopAfter.value.withLock { $0 = Int64(map["version"] as! Int) }
+                // One more change, so that every watcher gets a message past the mark and hangs up.
+                let last = try await api.register("watched-last")
+                #expect(
+                    try await api.send(
+                        .post, "/api/v1/shows/\(show.id)/holds", token: last, json: #"{"seat_ids":["C1"]}"#
+                    ).status == .created)
+                try await group.waitForAll()
+
+                let final = try await api.send(.get, "/api/v1/shows/\(show.id)/seats").object()
+                let expected = Dictionary(
+                    uniqueKeysWithValues: (final["seats"] as! [[String: Any]]).map {
+                        ($0["id"] as! String, $0["status"] as! String)
+                    })
+                #expect(expected["A1"] == "available" && expected["A12"] == "held" && expected["C1"] == "held")
+                for watcher in watchers { #expect(watcher.state.withLock { $0.seats } == expected) }
+
+                // Coalesced: fewer messages than changes, and each encoded once whatever the number of watchers.
+                let deltas = watchers[0].state.withLock { $0.deltas }
+                #expect(deltas < changes)
+                #expect(watchers.allSatisfy { $0.state.withLock { $0.deltas } == deltas })
+                #expect(feed.encodedMessages - encodedBefore == deltas)
+            }
+        }
+    }
+
+    @Test func aReconnectingWatcherGetsOnlyWhatItMissed() async throws {
+        let box = try await TestBoxOffice.make()
+        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock, tick: .seconds(3600))
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        try await buildApplication(box, feed: feed).test(.router) { client in
+            let first = try #require(try await feed.watch(show.id, since: nil))
+            var iterator = first.makeAsyncIterator()
+            let snapshot = try #require(await iterator.next())
+            #expect(snapshot.kind == .snapshot)
+
+            let api = APIClient(client: client)
+            let token = try await api.register("reconnect")
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["D4"]}"#
+                ).status == .created)
+            feed.flush()
+            let delta = try #require(await iterator.next())
+            #expect(delta.kind == .delta && delta.json.contains(#""seat_id":"D4","status":"held""#))
+
+            // Back with the version of the snapshot: the delta, not a new snapshot.
+            var resumed = try #require(try await feed.watch(show.id, since: snapshot.version)).makeAsyncIterator()
+            let missed = try #require(await resumed.next())
+            #expect(missed.kind == .delta && missed.version == delta.version)
+            // Back with a version the server never had: a fresh snapshot that includes the hold.
+            var fresh = try #require(try await feed.watch(show.id, since: 999_999)).makeAsyncIterator()
+            let again = try #require(await fresh.next())
+            #expect(again.kind == .snapshot && again.json.contains(#"{"id":"D4","status":"held"}"#))
+        }
+    }
+
+    @Test func serverSentEventsCarryTheSnapshotThenChanges() async throws {
+        let box = try await TestBoxOffice.make()
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        try await buildApplication(box).test(.live) { client in
+            let api = APIClient(client: client)
+            let port = try #require(client.port)
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/shows/\(show.id)/events")
+            request.headers.add(name: "Accept", value: "text/event-stream")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            #expect(response.status.code == 200)
+            #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
+            var received = ""
+            var body = response.body.makeAsyncIterator()
+            while !received.contains("event: snapshot") {
+                received += String(buffer: try #require(try await body.next()))
+            }
+            let token = try await api.register("sse")
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["E7"]}"#
+                ).status == .created)
+            while !received.contains("event: delta") {
+                received += String(buffer: try #require(try await body.next()))
+            }
+            #expect(received.contains(#"{"seat_id":"E7","status":"held"}"#))
+            #expect(try await api.send(.get, "/api/v1/shows/\(show.id)/live").status == .upgradeRequired)
+            #expect(try await api.send(.get, "/api/v1/shows/nope/events").status == .notFound)
+            #expect(try await api.send(.get, "/api/v1/shows/\(show.id)/events?since=x").status == .badRequest)
+        }
+    }
+}
