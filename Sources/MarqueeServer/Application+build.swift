@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import Mustache
 import Logging
 import MarqueeCore
 import MarqueeStore
@@ -88,5 +89,15 @@ func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> 
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
         bcryptCost: box.configuration.bcryptCost
     ).register(on: api)
+    WebRoutes(
+        pages: Pages.loadOrReport(logger: box.logger), catalog: box.catalog, inventory: box.inventory, bookings: box.bookings,
+        accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
+        bcryptCost: box.configuration.bcryptCost, tokenLifetime: box.configuration.tokenLifetime,
+        holdTTL: box.configuration.holdTTL
+    ).register(on: router)
+    router.add(
+        middleware: FileMiddleware(
+            Pages.resources + "/static", urlBasePath: "/static", cacheControl: .init([(MediaType(type: .any), [.noCache])]),
+            logger: box.logger))
     return router
 }

@@ -10,7 +10,9 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else {
+            return try await next(request, try await fromSessionCookie(request, context: context))
+        }
         var context = context
         // A stale or malformed token must not lock anyone out of public pages or of
         // signing in again: it only counts where a route needs a user.
@@ -24,5 +26,26 @@ struct AuthMiddleware: RouterMiddleware {
             context.authenticationFailure = "use Authorization: Bearer <token>"
         }
         return try await next(request, context)
+    }
+
+    /// Scripts on our pages call the API with the page's session cookie; a
+    /// change also needs the CSRF token, so another site cannot make one.
+    private func fromSessionCookie(_ request: Request, context: Context) async throws -> Context {
+        let cookies = WebSession.cookies(request)
+        guard let token = cookies[WebSession.sessionCookie] else { return context }
+        var context = context
+        guard
+            WebSession.isSafe(request.method)
+                || WebSession.csrfMatches(request.headers[.csrfToken], cookie: cookies[WebSession.csrfCookie])
+        else {
+            context.authenticationFailure = "a request with the session cookie needs the X-CSRF-Token header"
+            return context
+        }
+        do {
+            context.userId = try await tokens.user(for: token)
+        } catch BookingError.unauthenticated(let reason) {
+            context.authenticationFailure = reason
+        }
+        return context
     }
 }
