@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
-import Mustache
 import Logging
 import MarqueeCore
 import MarqueeStore
+import Mustache
 
 /// Builds the HTTP application around an opened box office.
 public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
@@ -50,7 +50,8 @@ func buildOutboxDispatcher(_ box: BoxOffice) -> OutboxDispatcher {
     OutboxDispatcher(
         outbox: box.outbox, bookings: box.bookings, accounts: box.accounts, catalog: box.catalog,
         mailbox: (box.configuration.dataDirectory as NSString).appendingPathComponent("mailbox"),
-        webhookURLs: box.configuration.webhookURLs, webhookSecret: box.webhookSecret, clock: box.environment.clock,
+        webhookURLs: box.configuration.webhookURLs, webhookSecret: box.webhookSecret,
+        publicURL: box.configuration.resolvedPublicURL, clock: box.environment.clock,
         interval: .seconds(1), logger: box.logger)
 }
 
@@ -90,14 +91,16 @@ func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> 
         bcryptCost: box.configuration.bcryptCost
     ).register(on: api)
     WebRoutes(
-        pages: Pages.loadOrReport(logger: box.logger), catalog: box.catalog, inventory: box.inventory, bookings: box.bookings,
+        pages: Pages.loadOrReport(logger: box.logger), catalog: box.catalog, inventory: box.inventory,
+        bookings: box.bookings,
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
         bcryptCost: box.configuration.bcryptCost, tokenLifetime: box.configuration.tokenLifetime,
         holdTTL: box.configuration.holdTTL
     ).register(on: router)
     router.add(
         middleware: FileMiddleware(
-            Pages.resources + "/static", urlBasePath: "/static", cacheControl: .init([(MediaType(type: .any), [.noCache])]),
+            Pages.resources + "/static", urlBasePath: "/static",
+            cacheControl: .init([(MediaType(type: .any), [.noCache])]),
             logger: box.logger))
     return router
 }

@@ -25,7 +25,17 @@ public struct ServerConfiguration: Sendable {
     /// HMAC-SHA256 key of the `Marquee-Signature` header; generated and kept in the data directory when nil.
     public var webhookSecret: String?
 
+    /// The address people use to reach Marquee, for links in e-mails (MARQUEE_PUBLIC_URL);
+    /// `http://<host>:<port>` when unset.
+    public var publicURL: String?
+
     public init() {}
+
+    public var resolvedPublicURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        return "http://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)"
+    }
 
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("marquee.sqlite") }
 
@@ -70,6 +80,12 @@ public struct ServerConfiguration: Sendable {
             }
         }
         if let secret = value("WEBHOOK_SECRET") { webhookSecret = secret }
+        if let url = value("PUBLIC_URL") {
+            guard URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
+                throw ConfigurationError("MARQUEE_PUBLIC_URL", url)
+            }
+            publicURL = url
+        }
     }
 }
 

@@ -26,7 +26,13 @@ import Testing
             }
         }
         let box = try await TestBoxOffice.make()
-        let routed = Set(buildRouter(box).routes.map { "\($0.method) \($0.path)" })
+        // The web pages (HTML for people) are not part of the API document; everything else is.
+        let pages = ["/", "/movies/", "/shows/", "/checkout/", "/bookings", "/login", "/register", "/logout"]
+        let routed = Set(
+            buildRouter(box).routes.map { "\($0.method) \($0.path)" }.filter { route in
+                let path = String(route.split(separator: " ")[1])
+                return !pages.contains { $0 == "/" ? path == "/" : path.hasPrefix($0) }
+            })
         #expect(!documented.isEmpty)
         #expect(routed.subtracting(documented).isEmpty, "routes missing from openapi.yaml")
         #expect(documented.subtracting(routed).isEmpty, "openapi.yaml documents routes the server lacks")

@@ -81,6 +81,8 @@ import Testing
             #expect(confirmation.contains("Booking reference: \(reference)"))
             #expect(confirmation.contains("Seats: R1, R2"))
             #expect(confirmation.contains("(\(show.timeZone))"))
+            // The link opens the booking's page with the QR codes, not the API.
+            #expect(confirmation.contains("http://127.0.0.1:8080/bookings/\(bookingId)"))
             let cancellation = try String(contentsOfFile: mailbox + "/" + files[1], encoding: .utf8)
             #expect(cancellation.contains("cancelled") && cancellation.contains("Refund:"))
         }

@@ -18,6 +18,8 @@ struct OutboxDispatcher: Service {
     let mailbox: String
     let webhookURLs: [String]
     let webhookSecret: String
+    /// Where people open Marquee's pages, for links in e-mails (e.g. http://127.0.0.1:8080).
+    var publicURL = "http://127.0.0.1:8080"
     let clock: any TimeSource
     let interval: Duration
     let logger: Logger
@@ -127,17 +129,17 @@ struct OutboxDispatcher: Service {
                 "Hello \(user.name),", "", "Your booking is confirmed.", "",
                 "Booking reference: \(booking.reference)", "Show: \(title)",
                 "Venue: \(venue.map { "\($0.name), \($0.address)" } ?? "")", "When: \(when)", "Seats: \(seats)",
-                "Total paid: \(booking.total)", "", "Tickets (show the code at the door):",
+                "Total paid: \(booking.total)", "",
+                "Your tickets with their QR codes (show them at the door): \(publicURL)/bookings/\(booking.id)", "",
             ]
-            lines += booking.tickets.map {
-                "  Seat \($0.seatId): /api/v1/bookings/\(booking.id) (code \($0.code.prefix(16))...)"
-            }
+            lines += booking.tickets.map { "  Seat \($0.seatId): ticket \($0.id)" }
         case "booking_cancelled":
             let refund = try await bookings.refund(forBooking: booking.id)
             subject = "Booking \(booking.reference) cancelled"
             lines = [
                 "Hello \(user.name),", "", "Your booking \(booking.reference) for \(title) (\(when)) is cancelled.",
-                "Refund: \(refund.map { "\($0.amount)" } ?? "none"), on its way to your card.",
+                "Refund: \(refund.map { "\($0.amount)" } ?? "none"), on its way to your card.", "",
+                "Details: \(publicURL)/bookings/\(booking.id)",
             ]
         case "refund_succeeded":
             let refund = try await bookings.refund(forBooking: booking.id)

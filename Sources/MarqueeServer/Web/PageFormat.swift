@@ -52,5 +52,7 @@ enum PageFormat {
     /// "2026-11-24" in the zone.
     static func isoDay(_ date: Date, zone: String) -> String { formatter("yyyy-MM-dd", zone).string(from: date) }
 
-    static func duration(_ minutes: Int) -> String { minutes >= 60 ? "\(minutes / 60)h \(minutes % 60)m" : "\(minutes)m" }
+    static func duration(_ minutes: Int) -> String {
+        minutes >= 60 ? "\(minutes / 60)h \(minutes % 60)m" : "\(minutes)m"
+    }
 }

@@ -18,7 +18,8 @@ struct Pages: Sendable {
         do {
             return try load()
         } catch {
-            logger.critical("page templates could not be loaded", metadata: ["error": "\(error)", "from": "\(resources)"])
+            logger.critical(
+                "page templates could not be loaded", metadata: ["error": "\(error)", "from": "\(resources)"])
             return Pages(library: MustacheLibrary())
         }
     }
@@ -35,7 +36,8 @@ struct Pages: Sendable {
 
     /// Renders `template` inside the layout, with what every page needs (who is signed in, the CSRF token).
     func render(
-        _ template: String, title: String, _ values: [String: Any], session: WebContext, status: HTTPResponse.Status = .ok,
+        _ template: String, title: String, _ values: [String: Any], session: WebContext,
+        status: HTTPResponse.Status = .ok,
         headers: HTTPFields = [:]
     ) -> Response {
         var object = values

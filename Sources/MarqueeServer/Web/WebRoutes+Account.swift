@@ -37,7 +37,8 @@ extension WebRoutes {
             "register", title: "Create an account", ["next": Self.safeNext(request.query("next"))], session: session)
     }
 
-    func form<Form: Decodable>(_ type: Form.Type, _ request: Request, context: AppRequestContext) async throws -> Form? {
+    func form<Form: Decodable>(_ type: Form.Type, _ request: Request, context: AppRequestContext) async throws -> Form?
+    {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         return try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))
     }
@@ -45,8 +46,10 @@ extension WebRoutes {
     func csrfRefused(_ session: WebContext) -> Response {
         pages.render(
             "message", title: "Form expired",
-            ["heading": "This form has expired", "text": "Please reload the page and try again.", "link": "/",
-             "linkText": "Back to what's on"],
+            [
+                "heading": "This form has expired", "text": "Please reload the page and try again.", "link": "/",
+                "linkText": "Back to what's on",
+            ],
             session: session, status: .forbidden)
     }
 
@@ -67,8 +70,10 @@ extension WebRoutes {
         else {
             return pages.render(
                 "login", title: "Sign in",
-                ["error": "That e-mail and password do not match an account.", "email": form.email,
-                 "next": Self.safeNext(form.next)],
+                [
+                    "error": "That e-mail and password do not match an account.", "email": form.email,
+                    "next": Self.safeNext(form.next),
+                ],
                 session: session, status: .unauthorized)
         }
         return try await signedIn(user.id, next: form.next)
@@ -78,7 +83,8 @@ extension WebRoutes {
         let session = await session(request)
         guard let form = try await form(RegisterForm.self, request, context: context) else {
             return pages.render(
-                "register", title: "Create an account", ["error": "Fill in your name, e-mail and password.", "next": "/"],
+                "register", title: "Create an account",
+                ["error": "Fill in your name, e-mail and password.", "next": "/"],
                 session: session, status: .badRequest)
         }
         guard WebSession.csrfMatches(form.csrf, cookie: session.cookies[WebSession.csrfCookie]) else {
@@ -99,7 +105,8 @@ extension WebRoutes {
         }
         let user = User(id: User.ID(ids.make(prefix: "usr")), email: email, name: name, createdAt: clock.now)
         do {
-            try await accounts.createUser(user, passwordHash: try await AuthRoutes.hash(form.password, cost: bcryptCost))
+            try await accounts.createUser(
+                user, passwordHash: try await AuthRoutes.hash(form.password, cost: bcryptCost))
         } catch BookingError.emailTaken {
             return again("An account with this e-mail exists already. Sign in instead?", status: .conflict)
         }

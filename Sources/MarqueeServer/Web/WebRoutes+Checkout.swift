@@ -24,7 +24,10 @@ extension WebRoutes {
                 "secondsLeft": max(0, Int(hold.expiresAt.timeIntervalSince(now))),
                 "total": PageFormat.money(hold.total), "live": live,
                 "seats": hold.seats.map {
-                    ["id": $0.id.rawValue, "category": $0.category.rawValue.capitalized, "price": PageFormat.money($0.price)]
+                    [
+                        "id": $0.id.rawValue, "category": $0.category.rawValue.capitalized,
+                        "price": PageFormat.money($0.price),
+                    ]
                 },
             ] as [String: Any],
             "show": [

@@ -62,8 +62,10 @@ extension WebRoutes {
                 "zone": show.timeZone, "currency": show.priceFrom?.currency ?? "",
                 "maxSeats": inventory.policy.maxSeatsPerHold,
             ] as [String: Any],
-            "movie": ["id": movie.id.rawValue, "title": movie.title, "certification": movie.certification,
-                      "language": movie.language],
+            "movie": [
+                "id": movie.id.rawValue, "title": movie.title, "certification": movie.certification,
+                "language": movie.language,
+            ],
             "venue": ["name": venue.name, "address": venue.address],
             "screen": screen.name,
             "available": available,

@@ -68,8 +68,10 @@ struct WebRoutes {
     func notFound(_ what: String, session: WebContext) -> Response {
         pages.render(
             "message", title: "Not found",
-            ["heading": "We could not find that \(what)", "text": "It may have ended or the link may be wrong.",
-             "link": "/", "linkText": "Back to what's on"],
+            [
+                "heading": "We could not find that \(what)", "text": "It may have ended or the link may be wrong.",
+                "link": "/", "linkText": "Back to what's on",
+            ],
             session: session, status: .notFound)
     }
 
@@ -103,7 +105,9 @@ struct WebRoutes {
             "days": days.enumerated().map { offset, day in
                 let iso = PageFormat.isoDay(day, zone: city.timeZone)
                 return [
-                    "date": iso, "label": offset == 0 ? "Today" : offset == 1 ? "Tomorrow" : PageFormat.day(day, zone: city.timeZone),
+                    "date": iso,
+                    "label": offset == 0
+                        ? "Today" : offset == 1 ? "Tomorrow" : PageFormat.day(day, zone: city.timeZone),
                     "selected": iso == selectedDate,
                     "query": query(["city": city.id.rawValue, "date": iso, "genre": genre, "language": language]),
                 ]
@@ -175,16 +179,17 @@ struct WebRoutes {
             "days": days.enumerated().map { offset, day in
                 let iso = PageFormat.isoDay(day, zone: city.timeZone)
                 return [
-                    "date": iso, "label": offset == 0 ? "Today" : offset == 1 ? "Tomorrow" : PageFormat.day(day, zone: city.timeZone),
+                    "date": iso,
+                    "label": offset == 0
+                        ? "Today" : offset == 1 ? "Tomorrow" : PageFormat.day(day, zone: city.timeZone),
                     "selected": iso == selectedDate,
                     "query": query(["city": city.id.rawValue, "date": iso, "near": request.query("near")]),
                 ]
             },
             "sortedByDistance": near != nil,
             "venues": venues.map { venue, distance, shows in
-                [
+                var item: [String: Any] = [
                     "name": venue.name, "address": venue.address,
-                    "distance": distance.map { String(format: "%.1f km", $0) } as Any,
                     "shows": shows.compactMap { show -> [String: Any]? in
                         guard let screen = index.screensById[show.screenId] else { return nil }
                         let left = counts[show.id] ?? 0
@@ -196,7 +201,9 @@ struct WebRoutes {
                             "priceFrom": show.priceFrom.map(PageFormat.money) ?? "",
                         ]
                     },
-                ] as [String: Any]
+                ]
+                if let distance { item["distance"] = String(format: "%.1f km", distance) }
+                return item
             },
             "noShows": venues.isEmpty,
         ]
