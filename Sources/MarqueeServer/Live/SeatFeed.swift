@@ -34,6 +34,7 @@ final class SeatFeed: Service, Sendable {
         var sentVersion: Int64?
         var history: [Delta] = []
         var snapshot: Message?
+        var idleTicks = 0
     }
 
     private struct State {
@@ -46,9 +47,10 @@ final class SeatFeed: Service, Sendable {
     let inventory: SeatInventory
     let clock: any TimeSource
     let tick: Duration
-    /// How many delta messages a show keeps for clients that reconnect.
+    /// How many delta messages a show keeps for clients that reconnect (while anyone still watches it).
     let historyLength: Int
     private let state = Mutex(State())
+    private var idleTicksBeforeForgetting: Int { max(1, Int(60 / (Double(tick.components.seconds) + Double(tick.components.attoseconds) / 1e18))) }
 
     init(inventory: SeatInventory, clock: any TimeSource, tick: Duration = .milliseconds(200), historyLength: Int = 64)
     {
@@ -172,6 +174,17 @@ final class SeatFeed: Service, Sendable {
         let sends: [(Message, [AsyncStream<Message>.Continuation])] = state.withLock { state in
             var sends: [(Message, [AsyncStream<Message>.Continuation])] = []
             for (show, var channel) in state.channels {
+                if channel.watchers.isEmpty {
+                    // Nobody has watched for a minute: forget the show (a returning client gets a fresh snapshot).
+                    channel.idleTicks += 1
+                    if channel.idleTicks > idleTicksBeforeForgetting {
+                        state.channels[show] = nil
+                        continue
+                    }
+                } else {
+                    channel.idleTicks = 0
+                }
+                state.channels[show] = channel
                 guard !channel.pending.isEmpty else { continue }
                 var json = JSONWriter()
                 json.beginObject()

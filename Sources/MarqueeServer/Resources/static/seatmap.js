@@ -211,3 +211,9 @@ function connectEvents() {
 }
 if ("WebSocket" in window) connectSocket(); else connectEvents();
 render();
+
+// On a narrow screen the map scrolls sideways: start at its middle, where the best seats are.
+const scroller = map.closest(".seat-scroll");
+if (scroller && scroller.scrollWidth > scroller.clientWidth) {
+  scroller.scrollLeft = (scroller.scrollWidth - scroller.clientWidth) / 2;
+}
