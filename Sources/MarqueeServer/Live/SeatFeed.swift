@@ -50,7 +50,9 @@ final class SeatFeed: Service, Sendable {
     /// How many delta messages a show keeps for clients that reconnect (while anyone still watches it).
     let historyLength: Int
     private let state = Mutex(State())
-    private var idleTicksBeforeForgetting: Int { max(1, Int(60 / (Double(tick.components.seconds) + Double(tick.components.attoseconds) / 1e18))) }
+    private var idleTicksBeforeForgetting: Int {
+        max(1, Int(60 / (Double(tick.components.seconds) + Double(tick.components.attoseconds) / 1e18)))
+    }
 
     init(inventory: SeatInventory, clock: any TimeSource, tick: Duration = .milliseconds(200), historyLength: Int = 64)
     {

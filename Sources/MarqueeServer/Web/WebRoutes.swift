@@ -21,6 +21,7 @@ struct WebRoutes {
     let holdTTL: TimeInterval
 
     func register(on router: Router<AppRequestContext>) {
+        let router = router.group().add(middleware: WebErrorMiddleware(pages: pages))
         router.get("/", use: home)
         router.get("movies/:movie_id", use: movie)
         router.get("shows/:show_id", use: show)
