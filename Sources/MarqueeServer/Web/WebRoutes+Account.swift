@@ -153,7 +153,7 @@ extension WebRoutes {
         return [
             "id": booking.id.rawValue, "reference": booking.reference, "status": booking.status.rawValue,
             "cancelled": booking.status == .cancelled,
-            "title": show.flatMap { index.moviesById[$0.movieId]?.title } ?? "",
+            "movieTitle": show.flatMap { index.moviesById[$0.movieId]?.title } ?? "",
             "venue": show.flatMap { index.venuesById[$0.venueId]?.name } ?? "",
             "when": show.map { PageFormat.dateTime($0.startsAt, zone: $0.timeZone) } ?? "",
             "seats": booking.seats.map(\.id.rawValue).joined(separator: ", "),
