@@ -87,6 +87,7 @@ import Testing
 
             // After signing in, only our own paths are followed.
             #expect(WebRoutes.safeNext("//evil.example/x") == "/" && WebRoutes.safeNext("https://evil.example") == "/")
+            #expect(WebRoutes.safeNext("/\t/evil.example") == "/" && WebRoutes.safeNext("/\\evil.example") == "/")
             #expect(WebRoutes.safeNext("/bookings") == "/bookings")
         }
     }

@@ -21,7 +21,11 @@ extension WebRoutes {
 
     /// Only our own paths are followed after signing in, never another site.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        // Browsers drop tabs and newlines inside URLs and read "\\" as "/", so "/\t/evil.example"
+        // would become "//evil.example": allow only printable characters and no backslash.
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), next.count <= 2000,
+            next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "\\" })
+        else { return "/" }
         return next
     }
 
