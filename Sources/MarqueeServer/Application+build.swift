@@ -95,7 +95,8 @@ func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> 
         bookings: box.bookings,
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
         bcryptCost: box.configuration.bcryptCost, tokenLifetime: box.configuration.tokenLifetime,
-        holdTTL: box.configuration.holdTTL
+        holdTTL: box.configuration.holdTTL,
+        secureCookies: box.configuration.resolvedPublicURL.hasPrefix("https://")
     ).register(on: router)
     router.add(
         middleware: FileMiddleware(

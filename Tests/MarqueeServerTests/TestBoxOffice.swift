@@ -13,17 +13,19 @@ enum TestBoxOffice {
     static let start = Date(timeIntervalSince1970: 1_795_406_400)
     static let secret = String(repeating: "test-secret-", count: 4)
 
-    static func make(clock: ManualTimeSource = ManualTimeSource(start), holdTTL: TimeInterval = 600) async throws
-        -> BoxOffice
-    {
+    static func make(
+        clock: ManualTimeSource = ManualTimeSource(start), holdTTL: TimeInterval = 600,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> BoxOffice {
         let template = try await Template.shared.path()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "marquee-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: template, toPath: directory.appendingPathComponent("marquee.sqlite").path)
-        return try await BoxOffice.open(
-            configuration(directory.path, holdTTL: holdTTL), environment: AppEnvironment(clock: clock))
+        var configuration = configuration(directory.path, holdTTL: holdTTL)
+        configure(&configuration)
+        return try await BoxOffice.open(configuration, environment: AppEnvironment(clock: clock))
     }
 
     static func configuration(_ directory: String, holdTTL: TimeInterval = 600) -> ServerConfiguration {

@@ -91,4 +91,15 @@ import Testing
             #expect(WebRoutes.safeNext("/bookings") == "/bookings")
         }
     }
+
+    @Test func cookiesAreSecureWhenPeopleReachMarqueeOverHTTPS() async throws {
+        for (url, secure) in [("https://tickets.example", true), ("http://127.0.0.1:8080", false)] {
+            let box = try await TestBoxOffice.make { $0.publicURL = url }
+            try await buildApplication(box).test(.router) { client in
+                let home = try await client.execute(uri: "/", method: .get)
+                let csrf = try #require(home.headers[values: .setCookie].first { $0.hasPrefix(WebSession.csrfCookie) })
+                #expect(csrf.hasSuffix("; Secure") == secure)
+            }
+        }
+    }
 }

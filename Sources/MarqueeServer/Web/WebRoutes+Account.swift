@@ -121,7 +121,7 @@ extension WebRoutes {
         let token = try await tokens.token(for: user)
         return redirect(
             Self.safeNext(next),
-            cookies: [WebSession.setCookie(WebSession.sessionCookie, token, maxAge: Int(tokenLifetime))])
+            cookies: [cookie(WebSession.sessionCookie, token, maxAge: Int(tokenLifetime))])
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -130,7 +130,7 @@ extension WebRoutes {
         guard WebSession.csrfMatches(form?["csrf"], cookie: session.cookies[WebSession.csrfCookie]) else {
             return csrfRefused(session)
         }
-        return redirect("/", cookies: [WebSession.setCookie(WebSession.sessionCookie, "", maxAge: 0)])
+        return redirect("/", cookies: [cookie(WebSession.sessionCookie, "", maxAge: 0)])
     }
 
     // MARK: Bookings

@@ -19,6 +19,8 @@ struct WebRoutes {
     let bcryptCost: UInt8
     let tokenLifetime: TimeInterval
     let holdTTL: TimeInterval
+    /// Cookies carry `Secure` when people reach Marquee over https (MARQUEE_PUBLIC_URL).
+    var secureCookies = false
 
     func register(on router: Router<AppRequestContext>) {
         let router = router.group().add(middleware: WebErrorMiddleware(pages: pages))
@@ -37,13 +39,17 @@ struct WebRoutes {
 
     // MARK: Session
 
+    func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
+        WebSession.setCookie(name, value, maxAge: maxAge) + (secureCookies ? "; Secure" : "")
+    }
+
     func session(_ request: Request) async -> WebContext {
         let cookies = WebSession.cookies(request)
         var context = WebContext(csrf: cookies[WebSession.csrfCookie] ?? "", cookies: cookies)
         if context.csrf.count != 32 {
             context.csrf = WebSession.newCSRFToken()
             context.setCookies.append(
-                WebSession.setCookie(WebSession.csrfCookie, context.csrf, maxAge: Int(tokenLifetime)))
+                cookie(WebSession.csrfCookie, context.csrf, maxAge: Int(tokenLifetime)))
         }
         if let token = cookies[WebSession.sessionCookie], let user = try? await tokens.user(for: token),
             let account = try? await accounts.user(user)
@@ -86,7 +92,7 @@ struct WebRoutes {
             return notFound("city", session: session)
         }
         if request.query("city") != nil {
-            session.setCookies.append(WebSession.setCookie(WebSession.cityCookie, city.id.rawValue, maxAge: 31_536_000))
+            session.setCookies.append(cookie(WebSession.cityCookie, city.id.rawValue, maxAge: 31_536_000))
         }
         let now = clock.now
         let days = (0..<7).map { now.addingTimeInterval(Double($0) * 86400) }
