@@ -95,7 +95,6 @@ struct WebRoutes {
             session.setCookies.append(cookie(WebSession.cityCookie, city.id.rawValue, maxAge: 31_536_000))
         }
         let now = clock.now
-        let days = (0..<7).map { now.addingTimeInterval(Double($0) * 86400) }
         let chosenDay = request.query("date").flatMap { CatalogIndex.day($0, in: city.timeZone) }
         let dayInterval = chosenDay ?? CatalogIndex.day(PageFormat.isoDay(now, zone: city.timeZone), in: city.timeZone)
         let selectedDate = PageFormat.isoDay(dayInterval?.start ?? now, zone: city.timeZone)
@@ -109,15 +108,8 @@ struct WebRoutes {
         let values: [String: Any] = [
             "cities": index.cities.map { ["id": $0.id.rawValue, "name": $0.name, "selected": $0.id == city.id] },
             "city": ["id": city.id.rawValue, "name": city.name],
-            "days": days.enumerated().map { offset, day in
-                let iso = PageFormat.isoDay(day, zone: city.timeZone)
-                return [
-                    "date": iso,
-                    "label": offset == 0
-                        ? "Today" : offset == 1 ? "Tomorrow" : PageFormat.day(day, zone: city.timeZone),
-                    "selected": iso == selectedDate,
-                    "query": query(["city": city.id.rawValue, "date": iso, "genre": genre, "language": language]),
-                ]
+            "days": dateStrip(city: city, selected: selectedDate) {
+                query(["city": city.id.rawValue, "date": $0, "genre": genre, "language": language])
             },
             "date": selectedDate,
             "genres": genres.map { ["name": $0, "selected": $0 == genre] },
@@ -126,6 +118,17 @@ struct WebRoutes {
             "noMovies": movies.isEmpty,
         ]
         return pages.render("home", title: "What's on in \(city.name)", values, session: session)
+    }
+
+    /// The next seven days as links; `link` gives each day's query string.
+    func dateStrip(city: City, selected: String, link: (String) -> String) -> [[String: Any]] {
+        let now = clock.now
+        return (0..<7).map { offset in
+            let day = now.addingTimeInterval(Double(offset) * 86400)
+            let iso = PageFormat.isoDay(day, zone: city.timeZone)
+            let label = offset == 0 ? "Today" : offset == 1 ? "Tomorrow" : PageFormat.day(day, zone: city.timeZone)
+            return ["date": iso, "label": label, "selected": iso == selected, "query": link(iso)]
+        }
     }
 
     func movieCard(_ movie: Movie, city: String, date: String) -> [String: Any] {
@@ -172,7 +175,7 @@ struct WebRoutes {
             if let da = a.1, let db = b.1 { return da < db }
             return a.0.name < b.0.name
         }
-        let days = (0..<7).map { now.addingTimeInterval(Double($0) * 86400) }
+        let card = movieCard(movie, city: city.id.rawValue, date: selectedDate)
         let values: [String: Any] = [
             "movie": [
                 "title": movie.title, "synopsis": movie.synopsis, "genres": movie.genres.joined(separator: " · "),
@@ -180,18 +183,11 @@ struct WebRoutes {
                 "duration": PageFormat.duration(movie.durationMinutes), "releaseDate": movie.releaseDate,
                 "kind": movie.kind,
             ] as [String: Any],
-            "poster": movieCard(movie, city: city.id.rawValue, date: selectedDate)["poster"]!,
-            "initials": movieCard(movie, city: city.id.rawValue, date: selectedDate)["initials"]!,
+            "poster": card["poster"]!,
+            "initials": card["initials"]!,
             "city": ["id": city.id.rawValue, "name": city.name],
-            "days": days.enumerated().map { offset, day in
-                let iso = PageFormat.isoDay(day, zone: city.timeZone)
-                return [
-                    "date": iso,
-                    "label": offset == 0
-                        ? "Today" : offset == 1 ? "Tomorrow" : PageFormat.day(day, zone: city.timeZone),
-                    "selected": iso == selectedDate,
-                    "query": query(["city": city.id.rawValue, "date": iso, "near": request.query("near")]),
-                ]
+            "days": dateStrip(city: city, selected: selectedDate) {
+                query(["city": city.id.rawValue, "date": $0, "near": request.query("near")])
             },
             "sortedByDistance": near != nil,
             "venues": venues.map { venue, distance, shows in
