@@ -150,15 +150,17 @@ private final class StopMark: Sendable {
         }
     }
 
-    @Test func serverSentEventsCarryTheSnapshotThenChanges() async throws {
+    @Test func serverSentEventsCarryTheSnapshotThenChangesAndStopForAClientThatLeft() async throws {
         let box = try await TestBoxOffice.make()
+        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock)
         let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
-        try await buildApplication(box).test(.live) { client in
+        try await buildApplication(box, feed: feed).test(.live) { client in
             let api = APIClient(client: client)
             let port = try #require(client.port)
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/shows/\(show.id)/events")
             request.headers.add(name: "Accept", value: "text/event-stream")
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let response = try await http.execute(request, timeout: .seconds(10))
             #expect(response.status.code == 200)
             #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
             var received = ""
@@ -175,6 +177,22 @@ private final class StopMark: Sendable {
                 received += String(buffer: try #require(try await body.next()))
             }
             #expect(received.contains(#"{"seat_id":"E7","status":"held"}"#))
+            #expect(feed.watcherCount(of: show.id) == 1)
+
+            // The client goes away. Writing to the closed connection fails (at the latest on the second
+            // write after the peer's reset), and the feed stops feeding that stream.
+            try await http.shutdown()
+            let late = try await api.register("sse2")
+            for seat in ["E8", "E9", "E10", "E11"] where feed.watcherCount(of: show.id) > 0 {
+                let hold = try await api.send(
+                    .post, "/api/v1/shows/\(show.id)/holds", token: late, json: #"{"seat_ids":["\#(seat)"]}"#)
+                #expect(hold.status == .created)
+                let holdId = try #require(try hold.object()["hold_id"] as? String)
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await api.send(.delete, "/api/v1/holds/\(holdId)", token: late).status == .ok)
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(feed.watcherCount(of: show.id) == 0)
             #expect(try await api.send(.get, "/api/v1/shows/\(show.id)/live").status == .upgradeRequired)
             #expect(try await api.send(.get, "/api/v1/shows/nope/events").status == .notFound)
             #expect(try await api.send(.get, "/api/v1/shows/\(show.id)/events?since=x").status == .badRequest)

@@ -40,6 +40,8 @@ struct LiveSeatRoutes {
             throw Problem(.serviceUnavailable, code: "shutting_down", detail: "the server is stopping")
         }
         let body = ResponseBody { writer in
+            // However the stream ends (client gone, write failed, shutdown), stop feeding it.
+            defer { watch.end() }
             // A comment line first, so that proxies and browsers see the stream open at once.
             try await writer.write(ByteBuffer(string: ": seats of \(id)\nretry: 2000\n\n"))
             // Ends when the server stops, so that shutting down does not wait for watchers to leave.
@@ -91,7 +93,9 @@ struct LiveSeatRoutes {
             else { return .dontUpgrade }
             let show = Show.ID(String(parts[3]))
             return .upgrade([:]) { inbound, outbound, _ in
-                guard let stream = try await feed.watch(show, since: since) else { return }
+                guard let watch = try await feed.follow(show, since: since) else { return }
+                // A failed write ends the loop without cancelling it: end the watch so nothing piles up for it.
+                defer { watch.end() }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         // The client says nothing we need; reading notices when it goes away.
@@ -100,7 +104,8 @@ struct LiveSeatRoutes {
                     group.addTask {
                         try? await cancelWhenGracefulShutdown {
                             var version = Int64.min
-                            for await message in stream where message.kind == .snapshot || message.version > version {
+                            for await message in watch.messages
+                            where message.kind == .snapshot || message.version > version {
                                 version = message.version
                                 try await outbound.write(.text(message.json))
                             }
