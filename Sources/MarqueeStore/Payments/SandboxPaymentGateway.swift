@@ -189,6 +189,13 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
         }
     }
 
+    /// Events not yet delivered, due or waiting for their next attempt.
+    public func undeliveredWebhookCount() async throws -> Int {
+        try await queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM psp_events WHERE delivered_at IS NULL") ?? 0
+        }
+    }
+
     public func markWebhookDelivered(_ id: String) async throws {
         let now = clock.now.timeIntervalSince1970
         try await queue.write { db in
