@@ -5,6 +5,7 @@ import Logging
 import MarqueeCore
 import MarqueeStore
 import Mustache
+import ServiceLifecycle
 
 /// Builds the HTTP application around an opened box office.
 public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
@@ -27,13 +28,17 @@ func buildApplication(_ box: BoxOffice, feed: SeatFeed) -> some ApplicationProto
     let pspWebhooks = SandboxWebhookSender(
         sandbox: box.sandboxPayments, secret: box.paymentWebhookSecret, clock: box.environment.clock,
         interval: .seconds(1), logger: box.logger)
+    var services: [any Service] = [expiry, refunds, buildOutboxDispatcher(box), reconciler, pspWebhooks, feed]
+    if case .postgres(let database) = box.stores.backend {
+        services.append(SeatChangeListener(database: database, inventory: box.inventory, logger: box.logger))
+    }
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(
             configuration: .init(), shouldUpgrade: LiveSeatRoutes.upgrade(catalog: box.catalog, feed: feed)),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
-        services: [expiry, refunds, buildOutboxDispatcher(box), reconciler, pspWebhooks, feed],
+        services: services,
         onServerRunning: { channel in
             // The sandbox sends its webhooks to this server, whose port is known only now.
             let port = channel.localAddress?.port ?? configuration.port
@@ -63,7 +68,7 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
 func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
-    HealthRoutes(database: box.database).register(on: router)
+    HealthRoutes(stores: box.stores).register(on: router)
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(tokens: box.tokens))
     let clock = box.environment.clock

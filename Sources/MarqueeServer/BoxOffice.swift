@@ -18,7 +18,7 @@ public struct AppEnvironment: Sendable {
 public struct BoxOffice: Sendable {
     public let configuration: ServerConfiguration
     public let environment: AppEnvironment
-    public let database: MarqueeDatabase
+    public let stores: Stores
     public let catalog: CatalogService
     public let accounts: any AccountStore
     public let inventory: SeatInventory
@@ -41,52 +41,69 @@ public struct BoxOffice: Sendable {
     {
         var logger = Logger(label: "marquee")
         logger.logLevel = configuration.logLevel
-        let database = try MarqueeDatabase(path: configuration.databasePath)
-        let accounts = SQLiteAccountStore(database: database)
-        if configuration.demoData, try await database.isEmpty() {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let stores = try await Stores.open(configuration.databaseLocation, logger: logger)
+        do {
+            return try await open(configuration, stores: stores, environment: environment, logger: logger)
+        } catch {
+            await stores.close()
+            throw error
+        }
+    }
+
+    private static func open(
+        _ configuration: ServerConfiguration, stores: Stores, environment: AppEnvironment, logger: Logger
+    ) async throws -> BoxOffice {
+        if configuration.demoData, try await stores.isEmpty() {
             try await DemoData.load(
-                into: database, accounts: accounts, clock: environment.clock, ids: environment.ids,
+                into: stores.catalog, accounts: stores.accounts, clock: environment.clock, ids: environment.ids,
                 bcryptCost: configuration.bcryptCost)
-            logger.info("loaded demo data", metadata: ["database": "\(configuration.databasePath)"])
+            logger.info("loaded demo data", metadata: ["database": "\(stores.displayName)"])
         } else if configuration.demoData {
-            let added = try await DemoData.extend(database, clock: environment.clock)
+            let added = try await DemoData.extend(stores.catalog, clock: environment.clock)
             if added > 0 { logger.info("added demo shows for the coming week", metadata: ["shows": "\(added)"]) }
         }
-        let catalog = try await CatalogService(store: SQLiteCatalogStore(database: database), clock: environment.clock)
+        let catalog = try await CatalogService(store: stores.catalog, clock: environment.clock)
         let inventory = SeatInventory(
-            ledger: SQLiteSeatLedger(database: database), clock: environment.clock, ids: environment.ids,
+            ledger: stores.ledger, clock: environment.clock, ids: environment.ids,
             policy: HoldPolicy(ttl: configuration.holdTTL), logger: logger)
-        let secret =
-            try configuration.tokenSecret ?? Self.secret(named: "token-secret", in: configuration.dataDirectory)
-        let tokens = await TokenIssuer(secret: secret, clock: environment.clock, lifetime: configuration.tokenLifetime)
+        let directory = configuration.dataDirectory
+        func secret(_ name: String) async throws -> String {
+            try await stores.secret(named: name, directory: directory, make: Self.randomSecret)
+        }
+        let tokenSecret: String
+        if let configured = configuration.tokenSecret {
+            tokenSecret = configured
+        } else {
+            tokenSecret = try await secret("token-secret")
+        }
+        let webhookSecret: String
+        if let configured = configuration.webhookSecret {
+            webhookSecret = configured
+        } else {
+            webhookSecret = try await secret("webhook-secret")
+        }
+        let tokens = await TokenIssuer(
+            secret: tokenSecret, clock: environment.clock, lifetime: configuration.tokenLifetime)
+        let signingKey = try await stores.secret(named: "ticket-signing-key", directory: directory) {
+            TicketSigner.newKey()
+        }
         return BoxOffice(
-            configuration: configuration, environment: environment, database: database, catalog: catalog,
-            accounts: accounts, inventory: inventory, idempotencyKeys: SQLiteIdempotencyStore(database: database),
-            bookings: SQLiteBookingStore(database: database),
+            configuration: configuration, environment: environment, stores: stores, catalog: catalog,
+            accounts: stores.accounts, inventory: inventory, idempotencyKeys: stores.idempotencyKeys,
+            bookings: stores.bookings,
             sandboxPayments: try SandboxPaymentGateway(
-                path: (configuration.dataDirectory as NSString).appendingPathComponent("sandbox-psp.sqlite"),
+                path: (directory as NSString).appendingPathComponent("sandbox-psp.sqlite"),
                 clock: environment.clock, ids: environment.ids),
-            ticketSigner: try TicketSigner.stored(in: configuration.dataDirectory),
-            outbox: SQLiteOutboxStore(database: database),
-            paymentAttempts: SQLitePaymentAttemptStore(database: database),
-            webhookSecret: try configuration.webhookSecret
-                ?? Self.secret(named: "webhook-secret", in: configuration.dataDirectory),
-            paymentWebhookSecret: try Self.secret(named: "psp-webhook-secret", in: configuration.dataDirectory),
+            ticketSigner: try TicketSigner(storedKey: signingKey),
+            outbox: stores.outbox, paymentAttempts: stores.paymentAttempts,
+            webhookSecret: webhookSecret, paymentWebhookSecret: try await secret("psp-webhook-secret"),
             tokens: tokens, logger: logger)
     }
 
-    /// A secret kept beside the database, made on first start.
-    static func secret(named name: String, in directory: String) throws -> String {
-        let path = (directory as NSString).appendingPathComponent(name)
-        if let existing = try? String(contentsOfFile: path, encoding: .utf8), existing.utf8.count >= 32 {
-            return existing.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+    /// 48 random bytes, base64: a new signing secret.
+    static func randomSecret() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let secret = Data(bytes).base64EncodedString()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        FileManager.default.createFile(
-            atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-        return secret
+        return Data((0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
     }
 }

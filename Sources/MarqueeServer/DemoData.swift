@@ -11,10 +11,10 @@ public enum DemoData {
     public static let staffPassword = "staff-password"
 
     public static func load(
-        into database: MarqueeDatabase, accounts: any AccountStore, clock: any TimeSource, ids: any IdentifierSource,
+        into catalog: any CatalogStore, accounts: any AccountStore, clock: any TimeSource, ids: any IdentifierSource,
         bcryptCost: UInt8
     ) async throws {
-        try await SQLiteCatalogStore(database: database).save(DemoSeed(firstDay: clock.now).content())
+        try await catalog.save(DemoSeed(firstDay: clock.now).content())
         try await createDemoCustomer(accounts: accounts, clock: clock, bcryptCost: bcryptCost)
     }
 
@@ -22,8 +22,7 @@ public enum DemoData {
     /// days that are missing, leaving every existing show (and its seats) alone.
     /// Returns how many shows were added.
     @discardableResult
-    public static func extend(_ database: MarqueeDatabase, clock: any TimeSource) async throws -> Int {
-        let store = SQLiteCatalogStore(database: database)
+    public static func extend(_ store: any CatalogStore, clock: any TimeSource) async throws -> Int {
         let now = clock.now
         let existing = try await store.loadCatalog(showsEndingAfter: now)
         guard DemoSeed.isDemo(existing) else { return 0 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MarqueeStore
 
 /// Everything `marquee serve` can be told, read once: command line, then
 /// environment (MARQUEE_*), then these defaults.
@@ -37,7 +38,23 @@ public struct ServerConfiguration: Sendable {
         return "http://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)"
     }
 
+    /// A PostgreSQL database shared by several instances (MARQUEE_DATABASE_URL,
+    /// `postgres://user:password@host:port/db`); nil keeps the SQLite file in the data directory.
+    public var databaseURL: String?
+    /// Connections each instance may open to PostgreSQL (MARQUEE_DATABASE_POOL).
+    public var databasePoolSize = 20
+
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("marquee.sqlite") }
+
+    public var databaseLocation: DatabaseLocation {
+        if let databaseURL { return .postgres(url: databaseURL, poolSize: databasePoolSize) }
+        return .sqlite(path: databasePath)
+    }
+
+    /// Checks a database URL without connecting.
+    public static func validateDatabaseURL(_ url: String) throws {
+        _ = try PostgresBackend.configuration(url: url)
+    }
 
     /// Fills unset values from MARQUEE_* environment variables.
     public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws
@@ -51,6 +68,18 @@ public struct ServerConfiguration: Sendable {
             self.port = port
         }
         if let dir = value("DATA_DIR") { dataDirectory = dir }
+        if let url = value("DATABASE_URL") {
+            do { try Self.validateDatabaseURL(url) } catch {
+                throw ConfigurationError("MARQUEE_DATABASE_URL", "(hidden)")
+            }
+            databaseURL = url
+        }
+        if let text = value("DATABASE_POOL") {
+            guard let size = Int(text), (2...1000).contains(size) else {
+                throw ConfigurationError("MARQUEE_DATABASE_POOL", text)
+            }
+            databasePoolSize = size
+        }
         if let text = value("HOLD_TTL") {
             guard let ttl = TimeInterval(text), ttl >= 1, ttl <= 86400 else {
                 throw ConfigurationError("MARQUEE_HOLD_TTL", text)

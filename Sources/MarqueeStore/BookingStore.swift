@@ -14,8 +14,9 @@ public protocol BookingStore: Sendable {
     func refundPolicy(venue: Venue.ID) async throws -> RefundPolicy?
     func setRefundPolicy(_ policy: RefundPolicy, venue: Venue.ID) async throws
     func refund(forBooking booking: Booking.ID) async throws -> RefundRecord?
-    /// Refunds not yet paid back, oldest first.
-    func pendingRefunds(limit: Int) async throws -> [RefundRecord]
+    /// Refunds not yet paid back, oldest first, claimed for this worker (where
+    /// several instances run one, each refund goes to one of them at a time).
+    func pendingRefunds(at now: Date, limit: Int) async throws -> [RefundRecord]
     /// Marks a refund paid and records `refund_succeeded` in the outbox, in one transaction.
     func refundSucceeded(_ id: String, at: Date) async throws
     func refundFailed(_ id: String, error: String, at: Date) async throws
@@ -106,7 +107,7 @@ public struct SQLiteBookingStore: BookingStore {
         try await database.pool.read { db in try SQLiteSeatLedger.refundRecord(forBooking: booking, db) }
     }
 
-    public func pendingRefunds(limit: Int) async throws -> [RefundRecord] {
+    public func pendingRefunds(at now: Date, limit: Int) async throws -> [RefundRecord] {
         try await database.pool.read { db in
             try String.fetchAll(
                 db, sql: "SELECT booking_id FROM refunds WHERE status = 'pending' ORDER BY created_at LIMIT ?",

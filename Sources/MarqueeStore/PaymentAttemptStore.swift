@@ -22,8 +22,9 @@ public struct PaymentAttempt: Sendable, Hashable {
 public protocol PaymentAttemptStore: Sendable {
     func open(_ attempt: PaymentAttempt) async throws
     func settle(_ providerKey: String) async throws
-    /// Attempts still open that were started before `date`.
-    func open(before date: Date) async throws -> [PaymentAttempt]
+    /// Attempts still open that were started before `date`, claimed for this
+    /// reconciler (where several instances run one, each attempt goes to one of them at a time).
+    func open(before date: Date, now: Date) async throws -> [PaymentAttempt]
     /// The booking's payment id for a hold, when the hold was booked.
     func bookedPayment(forHold hold: Hold.ID) async throws -> (PaymentAuthorization.ID, PaymentAuthorization.Status)?
 }
@@ -54,7 +55,7 @@ public struct SQLitePaymentAttemptStore: PaymentAttemptStore {
         }
     }
 
-    public func open(before date: Date) async throws -> [PaymentAttempt] {
+    public func open(before date: Date, now: Date) async throws -> [PaymentAttempt] {
         try await database.pool.read { db in
             try Row.fetchAll(
                 db,

@@ -4,9 +4,12 @@ import MarqueeCore
 import Synchronization
 
 /// The seat-inventory engine: an in-memory board per show that turns away
-/// requests for seats known to be taken, in front of a ledger that decides. All
-/// writes go through one queue that commits many of them per transaction (group
-/// commit) and applies each committed change to the boards before the next.
+/// requests for seats known to be taken, in front of a ledger that decides. On
+/// SQLite all writes go through one queue that commits many of them per
+/// transaction (group commit). On PostgreSQL each write is its own transaction
+/// and changes also arrive from other instances (`absorb`); every board seat
+/// remembers the show version that last set it, so changes applied out of order
+/// never let an older state win.
 public final class SeatInventory: Sendable {
     public let ledger: any SeatLedger
     public let clock: any TimeSource
@@ -15,9 +18,23 @@ public final class SeatInventory: Sendable {
     let logger: Logger
     let maxBatch: Int
 
-    private let boards = Mutex<[Show.ID: ShowSeats]>([:])
+    private struct Board: Sendable {
+        var seats: ShowSeats
+        /// The version that last set each seat; seats not listed were set at or before `loadedAt`.
+        var stamps: [Seat.ID: Int64] = [:]
+        let loadedAt: Int64
+    }
+
+    private struct Boards: Sendable {
+        var shows: [Show.ID: Board] = [:]
+        /// Recent changes, replayed onto a board read while they were in flight.
+        var recent: [SeatDelta] = []
+    }
+
+    private let boards = Mutex<Boards>(Boards())
     private let queue = Mutex<WriteQueue>(WriteQueue())
     private let observers = Mutex<[@Sendable ([SeatDelta]) -> Void]>([])
+    private let resyncObservers = Mutex<[@Sendable (Set<Show.ID>?) -> Void]>([])
 
     public init(
         ledger: any SeatLedger, clock: any TimeSource, ids: any IdentifierSource, policy: HoldPolicy,
@@ -36,18 +53,43 @@ public final class SeatInventory: Sendable {
         observers.withLock { $0.append(observer) }
     }
 
+    /// Called when boards were dropped and re-read (nil: every show), so that
+    /// live watchers get a fresh snapshot instead of deltas they may have missed.
+    public func observeResync(_ observer: @escaping @Sendable (Set<Show.ID>?) -> Void) {
+        resyncObservers.withLock { $0.append(observer) }
+    }
+
+    /// Changes committed by another instance (PostgreSQL NOTIFY). A change without
+    /// seats says "too many to list": that show's board is read again.
+    public func absorb(_ deltas: [SeatDelta]) {
+        let reload = Set(deltas.filter(\.seats.isEmpty).map(\.showId))
+        let changes = merge(deltas.filter { !$0.seats.isEmpty })
+        if !reload.isEmpty {
+            boards.withLock { boards in for show in reload { boards.shows[show] = nil } }
+        }
+        if !changes.isEmpty { for observer in observers.withLock({ $0 }) { observer(changes) } }
+        if !reload.isEmpty { for observer in resyncObservers.withLock({ $0 }) { observer(reload) } }
+    }
+
+    /// Forgets every board (the feed of other instances' changes was interrupted):
+    /// the next read of each show comes from the database.
+    public func forgetBoards() {
+        boards.withLock { $0 = Boards() }
+        for observer in resyncObservers.withLock({ $0 }) { observer(nil) }
+    }
+
     // MARK: Reading
 
     /// The seats of a show as of the latest committed change.
     public func seats(of show: Show.ID) async throws -> ShowSeats? {
-        if let board = boards.withLock({ $0[show] }) { return board }
+        if let board = boards.withLock({ $0.shows[show]?.seats }) { return board }
         guard case .loaded(let seats) = try await submit(.load(show)).get() else { return nil }
         return seats
     }
 
     /// The current version of a show's seats, nil until its board is loaded.
     public func version(of show: Show.ID) -> Int64? {
-        boards.withLock { $0[show]?.version }
+        boards.withLock { $0.shows[show]?.seats.version }
     }
 
     public func hold(_ id: Hold.ID) async throws -> Hold? { try await ledger.hold(id) }
@@ -65,7 +107,7 @@ public final class SeatInventory: Sendable {
 
         // Contention filter: seats this board already knows are taken never reach the ledger.
         let (taken, mine) = boards.withLock { boards -> ([Seat.ID], Hold.ID?) in
-            let board = boards[show.id]?.seats
+            let board = boards.shows[show.id]?.seats.seats
             var taken: [Seat.ID] = []
             var mine: Hold.ID?
             for seat in chosen {
@@ -149,7 +191,7 @@ public final class SeatInventory: Sendable {
         -> BookingError
     {
         // The board is a value: take it out of the lock and look seats up as the search needs them.
-        guard let board = boards.withLock({ $0[show]?.seats }) else {
+        guard let board = boards.withLock({ $0.shows[show]?.seats.seats }) else {
             return .seatsUnavailable(unavailable: taken, suggested: [])
         }
         let suggested = SeatSuggester(layout: layout).suggest(near: requested) { index in
@@ -171,7 +213,13 @@ public final class SeatInventory: Sendable {
     }
 
     private func submit(_ command: LedgerCommand) async throws -> Result<LedgerResult, BookingError> {
-        try await withCheckedThrowingContinuation { continuation in
+        if !ledger.groupsCommits {
+            // Straight to the database: its row locks order concurrent writers.
+            let results = try await ledger.apply([command])
+            publish(results)
+            return results[0]
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             let startDrain = queue.withLock { queue in
                 queue.pending.append(Pending(command: command, continuation: continuation))
                 if queue.draining { return false }
@@ -198,10 +246,7 @@ public final class SeatInventory: Sendable {
             if batch.isEmpty { return }
             do {
                 let results = try await ledger.apply(batch.map(\.command))
-                let deltas = apply(results)
-                if !deltas.isEmpty {
-                    for observer in observers.withLock({ $0 }) { observer(deltas) }
-                }
+                publish(results)
                 for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
             } catch {
                 logger.error("seat ledger batch failed", metadata: ["error": "\(error)", "commands": "\(batch.count)"])
@@ -210,25 +255,69 @@ public final class SeatInventory: Sendable {
         }
     }
 
-    /// Brings the boards up to date with a committed batch; returns the changes.
-    private func apply(_ results: [Result<LedgerResult, BookingError>]) -> [SeatDelta] {
+    /// Brings the boards up to date with committed results and tells the observers.
+    private func publish(_ results: [Result<LedgerResult, BookingError>]) {
+        var loaded: [ShowSeats] = []
+        var deltas: [SeatDelta] = []
+        for case .success(let result) in results {
+            if case .loaded(let seats?) = result { loaded.append(seats) }
+            deltas += result.deltas
+        }
+        if !loaded.isEmpty { install(loaded) }
+        let changes = merge(deltas)
+        if !changes.isEmpty {
+            for observer in observers.withLock({ $0 }) { observer(changes) }
+        }
+    }
+
+    /// Boards read from the database, with any newer change heard meanwhile replayed on top.
+    private func install(_ loaded: [ShowSeats]) {
         boards.withLock { boards in
-            var deltas: [SeatDelta] = []
-            for case .success(let result) in results {
-                if case .loaded(let seats?) = result, boards[seats.showId] == nil {
-                    boards[seats.showId] = seats
+            for seats in loaded where boards.shows[seats.showId] == nil {
+                var board = Board(seats: seats, loadedAt: seats.version)
+                for delta in boards.recent where delta.showId == seats.showId && delta.version > seats.version {
+                    Self.merge(delta, into: &board)
                 }
-                for delta in result.deltas {
-                    deltas.append(delta)
-                    guard var board = boards.removeValue(forKey: delta.showId) else { continue }
-                    if delta.version > board.version {
-                        board.version = delta.version
-                        board.seats.merge(delta.seats) { _, new in new }
-                    }
-                    boards[delta.showId] = board
+                boards.shows[seats.showId] = board
+            }
+        }
+    }
+
+    /// Applies changes to the boards seat by seat, newest version winning; returns
+    /// what each change really changed (all of it for shows without a board).
+    private func merge(_ deltas: [SeatDelta]) -> [SeatDelta] {
+        guard !deltas.isEmpty else { return [] }
+        let shared = !ledger.groupsCommits
+        return boards.withLock { boards in
+            var changes: [SeatDelta] = []
+            for delta in deltas {
+                if shared {
+                    boards.recent.append(delta)
+                    if boards.recent.count > 1024 { boards.recent.removeFirst(boards.recent.count - 768) }
+                }
+                guard var board = boards.shows.removeValue(forKey: delta.showId) else {
+                    changes.append(delta)
+                    continue
+                }
+                let changed = Self.merge(delta, into: &board)
+                boards.shows[delta.showId] = board
+                if !changed.isEmpty {
+                    changes.append(SeatDelta(showId: delta.showId, version: delta.version, seats: changed))
                 }
             }
-            return deltas
+            return changes
         }
+    }
+
+    @discardableResult
+    private static func merge(_ delta: SeatDelta, into board: inout Board) -> [Seat.ID: SeatState] {
+        var changed: [Seat.ID: SeatState] = [:]
+        for (seat, state) in delta.seats where delta.version > (board.stamps[seat] ?? board.loadedAt) {
+            board.stamps[seat] = delta.version
+            board.seats.seats[seat] = state
+            changed[seat] = state
+        }
+        board.seats.version = max(board.seats.version, delta.version)
+        return changed
     }
 }

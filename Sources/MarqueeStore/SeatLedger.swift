@@ -185,4 +185,12 @@ public protocol SeatLedger: Sendable {
     /// Seats that are in more than one live hold, or held without a live hold:
     /// must always be empty (used by tests and the benchmark).
     func invariantViolations(now: Date) async throws -> [String]
+    /// Whether commands should reach `apply` in batches from one writer (SQLite:
+    /// one transaction for many) or one by one as they come (PostgreSQL: many
+    /// connections, row locks order them).
+    var groupsCommits: Bool { get }
+}
+
+extension SeatLedger {
+    public var groupsCommits: Bool { true }
 }

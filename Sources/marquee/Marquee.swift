@@ -15,13 +15,31 @@ struct Marquee: AsyncParsableCommand {
 
 /// Options shared by the commands that open the database.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Directory of the SQLite database (env MARQUEE_DATA_DIR, default ./data).")
+    @Option(
+        help: "Directory of the SQLite database, mailbox and sandbox provider (env MARQUEE_DATA_DIR, default ./data).")
     var dataDir: String?
+    @Option(
+        help:
+            "PostgreSQL shared by several instances, postgres://user:password@host:port/db (env MARQUEE_DATABASE_URL); without it, SQLite."
+    )
+    var databaseUrl: String?
+    @Option(help: "Connections to PostgreSQL per instance (env MARQUEE_DATABASE_POOL, default 20).")
+    var databasePool: Int?
 
     func configuration() throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
         try configuration.applyEnvironment()
         if let dataDir { configuration.dataDirectory = dataDir }
+        if let databaseUrl {
+            do { try ServerConfiguration.validateDatabaseURL(databaseUrl) } catch {
+                throw ValidationError("\(error)")
+            }
+            configuration.databaseURL = databaseUrl
+        }
+        if let databasePool {
+            guard (2...1000).contains(databasePool) else { throw ValidationError("--database-pool must be 2...1000") }
+            configuration.databasePoolSize = databasePool
+        }
         return configuration
     }
 }
@@ -63,6 +81,7 @@ struct Serve: AsyncParsableCommand {
         }
         let box = try await BoxOffice.open(configuration)
         try await buildApplication(box).runService()
+        await box.stores.close()
         box.logger.info("stopped cleanly")
     }
 }
@@ -73,8 +92,10 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try store.configuration()
-        let database = try MarqueeDatabase(path: configuration.databasePath)
-        print("migrated \(database.path): \(try await database.appliedMigrations().joined(separator: ", "))")
+        let stores = try await Stores.open(configuration.databaseLocation)
+        let applied = try await stores.appliedMigrations()
+        await stores.close()
+        print("migrated \(stores.displayName): \(applied.joined(separator: ", "))")
     }
 }
 
@@ -86,13 +107,15 @@ struct Seed: AsyncParsableCommand {
         var configuration = try store.configuration()
         configuration.demoData = false
         let box = try await BoxOffice.open(configuration)
-        guard try await box.database.isEmpty() else {
-            print("\(configuration.databasePath) already has a catalog; nothing loaded")
+        guard try await box.stores.isEmpty() else {
+            await box.stores.close()
+            print("\(box.stores.displayName) already has a catalog; nothing loaded")
             return
         }
         try await DemoData.load(
-            into: box.database, accounts: box.accounts, clock: box.environment.clock, ids: box.environment.ids,
+            into: box.stores.catalog, accounts: box.accounts, clock: box.environment.clock, ids: box.environment.ids,
             bcryptCost: configuration.bcryptCost)
-        print("loaded demo data into \(configuration.databasePath)")
+        await box.stores.close()
+        print("loaded demo data into \(box.stores.displayName)")
     }
 }

@@ -1,24 +1,33 @@
 import ArgumentParser
 import Foundation
 import MarqueeServer
+import MarqueeStore
 
 /// The door scanner's check, offline: is this code a genuine Marquee ticket?
-struct VerifyTicket: ParsableCommand {
+struct VerifyTicket: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-ticket",
         abstract: "Check a ticket code against the public key, without the server. Exits 1 if it is not genuine.")
 
     @Argument(help: "The ticket code, as printed in the QR code.") var code: String
-    @Option(help: "The public key from GET /api/v1/tickets/public-key (default: read from --data-dir).")
+    @Option(
+        help:
+            "The public key from GET /api/v1/tickets/public-key (default: the key kept in --data-dir or --database-url)."
+    )
     var publicKey: String?
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
+    func run() async throws {
         let key: String
         if let publicKey {
             key = publicKey
         } else {
-            key = try TicketSigner.stored(in: try store.configuration().dataDirectory).publicKey
+            let configuration = try store.configuration()
+            let stores = try await Stores.open(configuration.databaseLocation)
+            let stored = try await stores.secret(
+                named: "ticket-signing-key", directory: configuration.dataDirectory, make: TicketSigner.newKey)
+            await stores.close()
+            key = try TicketSigner(storedKey: stored).publicKey
         }
         guard let verifier = TicketVerifier(publicKey: key) else {
             throw ValidationError("--public-key is not an Ed25519 public key in base64url")

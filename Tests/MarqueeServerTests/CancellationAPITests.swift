@@ -61,9 +61,7 @@ import Testing
             #expect(await worker.payPendingRefunds() == 0)
             #expect(try await box.bookings.refund(forBooking: Booking.ID(id))?.status == .succeeded)
             #expect(try await box.sandboxPayments.payments().map(\.status) == [.refunded])
-            let events = try await box.database.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT event FROM outbox ORDER BY id")
-            }
+            let events = try await box.strings("SELECT event FROM outbox ORDER BY id")
             #expect(events == ["hold_created", "booking_confirmed", "booking_cancelled", "refund_succeeded"])
 
             // The seat sells again, to someone else, with a new valid ticket.
@@ -76,11 +74,8 @@ import Testing
                 json: #"{"hold_id":"\#(holdId)","payment":{"token":"tok_visa"}}"#,
                 headers: [.idempotencyKeyTest: "rebook"])
             #expect(rebooked.status == .created)
-            let tickets = try await box.database.pool.read { db in
-                try String.fetchAll(
-                    db, sql: "SELECT status FROM tickets WHERE show_id = ? AND seat_id = 'N7' ORDER BY status",
-                    arguments: [show.id.rawValue])
-            }
+            let tickets = try await box.strings(
+                "SELECT status FROM tickets WHERE show_id = ? AND seat_id = 'N7' ORDER BY status", show.id.rawValue)
             #expect(tickets == ["cancelled", "valid"])
         }
     }

@@ -152,7 +152,7 @@ import Testing
         let box = try await TestBoxOffice.make(clock: clock)
         let before = box.catalog.snapshot.index.shows
         clock.advance(by: 3 * 86400)
-        let added = try await DemoData.extend(box.database, clock: clock)
+        let added = try await DemoData.extend(box.stores.catalog, clock: clock)
         #expect(added > 0)
         try await box.catalog.reload()
         let after = box.catalog.snapshot.index.shows
@@ -162,6 +162,6 @@ import Testing
         let last = try #require(after.map(\.startsAt).max())
         #expect(last > clock.now.addingTimeInterval(6 * 86400))
         // Opening again adds nothing more.
-        #expect(try await DemoData.extend(box.database, clock: clock) == 0)
+        #expect(try await DemoData.extend(box.stores.catalog, clock: clock) == 0)
     }
 }

@@ -12,17 +12,16 @@ import Testing
         let binary = try Self.marqueeBinary()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "marquee-kill-\(UUID().uuidString)")
-        let template = try await TestBoxOffice.Template.shared.path()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: template, toPath: directory.appendingPathComponent("marquee.sqlite").path)
+        let location = try await Stores.testCopy(in: directory)
         let port = Int.random(in: 20000...40000)
         // The template's shows are dated by the test clock; the real server runs on the real one.
-        let show = try await Self.futureShow(in: directory)
+        let show = try await Self.futureShow(in: location)
 
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--port", "\(port)", "--data-dir", directory.path, "--log-level", "warning"]
+        process.arguments =
+            ["serve", "--port", "\(port)", "--data-dir", directory.path, "--log-level", "warning"]
+            + Self.databaseArguments(location)
         process.environment = ["MARQUEE_BCRYPT_COST": "4", "MARQUEE_TOKEN_SECRET": TestBoxOffice.secret]
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -41,12 +40,10 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
 
-        let database = try MarqueeDatabase(path: directory.appendingPathComponent("marquee.sqlite").path)
-        let stored = try await database.pool.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT seat_id FROM show_seats WHERE hold_id = ? AND status = 1 ORDER BY seat_id",
-                arguments: [holdId])
-        }
+        let stores = try await Stores.open(location)
+        let stored = try await stores.strings(
+            "SELECT seat_id FROM show_seats WHERE hold_id = ? AND status = 1 ORDER BY seat_id", [holdId])
+        await stores.close()
         #expect(stored == ["B5", "B6"])
     }
 
@@ -83,19 +80,31 @@ import Testing
         throw TestFailure("server did not become ready at \(base)")
     }
 
-    static func futureShow(in directory: URL) async throws -> String {
-        let database = try MarqueeDatabase(path: directory.appendingPathComponent("marquee.sqlite").path)
-        let index = try await SQLiteCatalogStore(database: database).loadCatalog(showsEndingAfter: Date())
-        if let show = index.shows.first(where: { $0.startsAt > Date().addingTimeInterval(3600) }) {
+    static func databaseArguments(_ location: DatabaseLocation) -> [String] {
+        if case .postgres(let url, _) = location { return ["--database-url", url, "--database-pool", "8"] }
+        return []
+    }
+
+    /// A show at least an hour away on the real clock, on a screen of `seats` or more.
+    static func futureShow(in location: DatabaseLocation, seats: Int = 0) async throws -> String {
+        let stores = try await Stores.open(location)
+        defer { Task { await stores.close() } }
+        let index = try await stores.catalog.loadCatalog(showsEndingAfter: Date())
+        if let show = index.shows.first(where: {
+            $0.startsAt > Date().addingTimeInterval(3600)
+                && (index.screensById[$0.screenId]?.layout.seats.count ?? 0) >= seats
+        }) {
             return show.id.rawValue
         }
         // The template's week has passed: add one show an hour from now on an existing screen.
-        let everything = try await SQLiteCatalogStore(database: database).loadCatalog(showsEndingAfter: .distantPast)
-        var show = everything.shows.last!
+        let everything = try await stores.catalog.loadCatalog(showsEndingAfter: .distantPast)
+        var show = everything.shows.last(where: {
+            (everything.screensById[$0.screenId]?.layout.seats.count ?? 0) >= seats
+        })!
         show.id = .init("durability-\(UUID().uuidString.prefix(8))")
         show.startsAt = Date().addingTimeInterval(3600)
         show.endsAt = show.startsAt.addingTimeInterval(7200)
-        try await SQLiteCatalogStore(database: database).save(CatalogContent(shows: [show]))
+        try await stores.catalog.save(CatalogContent(shows: [show]))
         return show.id.rawValue
     }
 

@@ -45,13 +45,9 @@ import Testing
             #expect(statuses.filter { $0 == 201 }.count == 1)
             #expect(statuses.filter { $0 == 409 }.count == 199)
             // The database agrees: the four seats belong to one live hold.
-            let holders = try await box.database.pool.read { db in
-                try String.fetchAll(
-                    db,
-                    sql:
-                        "SELECT DISTINCT hold_id FROM show_seats WHERE show_id = ? AND seat_id IN ('G11','G12','G13','G14') AND status = 1",
-                    arguments: [show.id.rawValue])
-            }
+            let holders = try await box.strings(
+                "SELECT DISTINCT hold_id FROM show_seats WHERE show_id = ? AND seat_id IN ('G11','G12','G13','G14') AND status = 1",
+                show.id.rawValue)
             #expect(holders.count == 1)
             #expect(try await box.inventory.ledger.invariantViolations(now: box.environment.clock.now).isEmpty)
         }

@@ -27,10 +27,7 @@ import Testing
                 ).status == .created)
             let payment = try #require(try await box.sandboxPayments.payments().first?.id)
             func status() async throws -> String? {
-                try await box.database.pool.read { db in
-                    try String.fetchOne(
-                        db, sql: "SELECT status FROM payments WHERE id = ?", arguments: [payment.rawValue])
-                }
+                try await box.strings("SELECT status FROM payments WHERE id = ?", payment.rawValue).first
             }
             let body = #"{"id":"evt_1","type":"payment.refunded","payment_id":"\#(payment)"}"#
             let now = Int(box.environment.clock.now.timeIntervalSince1970)
@@ -77,10 +74,7 @@ import Testing
             // The provider marks an event delivered only after our answer, so wait for both sides.
             var undelivered = -1
             for _ in 0..<300 {
-                status = try await box.database.pool.read { db in
-                    try String.fetchOne(
-                        db, sql: "SELECT status FROM payments WHERE id = ?", arguments: [payment.rawValue])
-                }
+                status = try await box.strings("SELECT status FROM payments WHERE id = ?", payment.rawValue).first
                 undelivered = try await box.sandboxPayments.undeliveredWebhookCount()
                 if status == "refunded" && undelivered == 0 { break }
                 try await Task.sleep(for: .milliseconds(100))

@@ -7,8 +7,10 @@ import Testing
 /// Many buyers at once on overlapping seats; afterwards the database must show
 /// no seat in two live holds, and exactly the seats of the successful holds held.
 @Suite struct HoldStormTests {
-    @Test func fiveThousandOverlappingHoldsNeverShareASeat() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func fiveThousandOverlappingHoldsNeverShareASeat(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend)
         let seats = fixture.screen.layout.seats.map(\.id)
         let outcomes = await withTaskGroup(of: Hold?.self) { group in
             for attempt in 0..<5000 {
@@ -33,10 +35,12 @@ import Testing
         #expect(try await fixture.violations().isEmpty)
     }
 
-    @Test func concurrentLedgerBatchesWithoutTheBoardStillNeverShareASeat() async throws {
+    @Test(arguments: StoreBackend.testable) func concurrentLedgerBatchesWithoutTheBoardStillNeverShareASeat(
+        backend: StoreBackend
+    ) async throws {
         // Straight at the ledger from many tasks: no contention filter in front.
-        let fixture = try await StoreFixture()
-        let ledger = SQLiteSeatLedger(database: fixture.database)
+        let fixture = try await StoreFixture(backend)
+        let ledger = fixture.stores.ledger
         let seats = fixture.screen.layout.seats.map(\.id)
         let now = fixture.clock.now
         let won = await withTaskGroup(of: [Hold].self) { group in

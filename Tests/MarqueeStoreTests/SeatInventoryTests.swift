@@ -5,8 +5,10 @@ import MarqueeStore
 import Testing
 
 @Suite struct SeatInventoryTests {
-    @Test func aHoldTakesEverySeatItAsksForAndRecordsIt() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func aHoldTakesEverySeatItAsksForAndRecordsIt(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend)
         let hold = try await fixture.hold(["B2", "B3"], for: "alice")
         #expect(hold.seatIds == ["B2", "B3"])
         #expect(hold.total == Money(amount: 40000, currency: "INR"))
@@ -16,8 +18,10 @@ import Testing
         #expect(try await fixture.inventory.hold(hold.id)?.status(at: fixture.clock.now) == .active)
     }
 
-    @Test func holdingTakenSeatsChangesNothingAndNamesThem() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func holdingTakenSeatsChangesNothingAndNamesThem(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend)
         _ = try await fixture.hold(["C5"], for: "alice")
         await #expect(throws: BookingError.seatsUnavailable(unavailable: ["C5"], suggested: ["C3", "C4"])) {
             try await fixture.hold(["C4", "C5"], for: "bob")
@@ -26,11 +30,13 @@ import Testing
         #expect(try await fixture.storedStatuses()["C4"] == 0)
     }
 
-    @Test func theLedgerAloneRefusesAPartlyTakenHold() async throws {
+    @Test(arguments: StoreBackend.testable) func theLedgerAloneRefusesAPartlyTakenHold(backend: StoreBackend)
+        async throws
+    {
         // Bypass the in-memory board: the database statement must decide on its own.
-        let fixture = try await StoreFixture()
+        let fixture = try await StoreFixture(backend)
         _ = try await fixture.hold(["A1"], for: "alice")
-        let ledger = SQLiteSeatLedger(database: fixture.database)
+        let ledger = fixture.stores.ledger
         let lines = [
             Hold.Line(id: "A1", category: "silver", price: Money(amount: 1, currency: "INR")),
             Hold.Line(id: "A2", category: "silver", price: Money(amount: 1, currency: "INR")),
@@ -49,16 +55,18 @@ import Testing
         #expect(try await ledger.hold("hld_direct") == nil)
     }
 
-    @Test func oneBuyerGetsOneLiveHoldPerShow() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func oneBuyerGetsOneLiveHoldPerShow(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
         let first = try await fixture.hold(["A1"], for: "alice")
         await #expect(throws: BookingError.holdExists(first.id)) { try await fixture.hold(["E9"], for: "alice") }
         _ = try await fixture.inventory.release(first.id, by: "alice")
         _ = try await fixture.hold(["E9"], for: "alice")
     }
 
-    @Test func anExpiredHoldFreesItsSeatsAtOnceBeforeTheTimerRuns() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func anExpiredHoldFreesItsSeatsAtOnceBeforeTheTimerRuns(
+        backend: StoreBackend
+    ) async throws {
+        let fixture = try await StoreFixture(backend)
         let old = try await fixture.hold(["D4", "D5"], for: "alice")
         fixture.clock.advance(by: 600)
         // No sweep has run: the seats are still marked held in the table, yet free.
@@ -72,8 +80,10 @@ import Testing
         #expect(try await fixture.violations().isEmpty)
     }
 
-    @Test func theExpiryTimerReleasesHoldsWhoseTimeIsUp() async throws {
-        let fixture = try await StoreFixture(ttl: 30)
+    @Test(arguments: StoreBackend.testable) func theExpiryTimerReleasesHoldsWhoseTimeIsUp(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend, ttl: 30)
         let hold = try await fixture.hold(["A1", "A2"], for: "alice")
         fixture.clock.advance(by: 29)
         #expect(try await fixture.inventory.expireDueHolds() == 0)
@@ -85,8 +95,10 @@ import Testing
         #expect(try await fixture.storedStatuses()["A1"] == 0)
     }
 
-    @Test func releasingIsForTheOwnerAndAnswersTheSameTwice() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func releasingIsForTheOwnerAndAnswersTheSameTwice(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend)
         let hold = try await fixture.hold(["B7"], for: "alice")
         await #expect(throws: BookingError.notFound("hold", hold.id.rawValue)) {
             try await fixture.inventory.release(hold.id, by: "mallory")
@@ -98,14 +110,14 @@ import Testing
         _ = try await fixture.hold(["B7"], for: "bob")
     }
 
-    @Test func aShowThatHasStartedTakesNoHolds() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func aShowThatHasStartedTakesNoHolds(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
         fixture.clock.set(fixture.show.startsAt)
         await #expect(throws: BookingError.showClosed(fixture.show.id)) { try await fixture.hold(["A1"], for: "alice") }
     }
 
-    @Test func everyChangeBumpsTheShowVersion() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func everyChangeBumpsTheShowVersion(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
         let before = try #require(try await fixture.inventory.seats(of: fixture.show.id)).version
         let hold = try await fixture.hold(["A1"], for: "alice")
         _ = try await fixture.inventory.release(hold.id, by: "alice")
@@ -113,19 +125,21 @@ import Testing
         #expect(after == before + 2)
     }
 
-    @Test func migrationsAreRecordedAndRunOnce() async throws {
-        let fixture = try await StoreFixture()
-        let applied = try await fixture.database.appliedMigrations()
-        #expect(applied == fixture.database.knownMigrations)
-        let reopened = try MarqueeDatabase(path: fixture.database.path)
+    @Test(arguments: StoreBackend.testable) func migrationsAreRecordedAndRunOnce(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
+        let applied = try await fixture.stores.appliedMigrations()
+        #expect(applied == fixture.stores.knownMigrations)
+        let reopened = try await Stores.open(fixture.location)
         #expect(try await reopened.appliedMigrations() == applied)
         #expect(try await reopened.isEmpty() == false)
+        await reopened.close()
     }
 }
 
 @Suite struct HoardingLimitTests {
-    @Test func aBuyerHoldsSeatsForAFewShowsAtMost() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func aBuyerHoldsSeatsForAFewShowsAtMost(backend: StoreBackend) async throws
+    {
+        let fixture = try await StoreFixture(backend)
         // Three more shows on the same screen, later in the week.
         var shows: [Show] = []
         for day in 2...4 {
@@ -135,7 +149,7 @@ import Testing
             show.endsAt = show.startsAt + 7200
             shows.append(show)
         }
-        try await SQLiteCatalogStore(database: fixture.database).save(CatalogContent(shows: shows))
+        try await fixture.stores.catalog.save(CatalogContent(shows: shows))
         let index = fixture.screen.layout.indexById()
         func hold(_ show: Show) async throws -> Hold {
             try await fixture.inventory.hold(
@@ -153,9 +167,11 @@ import Testing
 }
 
 @Suite struct IdempotencyStoreTests {
-    @Test func aKeyIsClaimedOnceAnsweredThenReplayedAndForgottenWhenOld() async throws {
-        let fixture = try await StoreFixture()
-        let store = SQLiteIdempotencyStore(database: fixture.database)
+    @Test(arguments: StoreBackend.testable) func aKeyIsClaimedOnceAnsweredThenReplayedAndForgottenWhenOld(
+        backend: StoreBackend
+    ) async throws {
+        let fixture = try await StoreFixture(backend)
+        let store = fixture.stores.idempotencyKeys
         let now = fixture.clock.now
         #expect(try await store.claim(user: "u", key: "k", fingerprint: "f1", now: now, abandonAfter: 60) == .claimed)
         #expect(try await store.claim(user: "u", key: "k", fingerprint: "f1", now: now, abandonAfter: 60) == .inFlight)
@@ -177,8 +193,10 @@ import Testing
 }
 
 @Suite struct OwnSeatsTests {
-    @Test func askingAgainForSeatsYouHoldNamesYourHold() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func askingAgainForSeatsYouHoldNamesYourHold(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend)
         let first = try await fixture.hold(["C1", "C2"], for: "alice")
         await #expect(throws: BookingError.holdExists(first.id)) { try await fixture.hold(["C1", "C2"], for: "alice") }
         // Someone else asking for them is told they are taken.
@@ -190,12 +208,14 @@ import Testing
         #expect(taken == ["C2"])
     }
 
-    @Test func aBoardLoadedFromTheDatabaseKnowsWhoHoldsEachSeat() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreBackend.testable) func aBoardLoadedFromTheDatabaseKnowsWhoHoldsEachSeat(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend)
         let hold = try await fixture.hold(["D9"], for: "alice")
         // A second engine on the same database starts with a board read from the table.
         let fresh = SeatInventory(
-            ledger: SQLiteSeatLedger(database: fixture.database), clock: fixture.clock,
+            ledger: fixture.stores.ledger, clock: fixture.clock,
             ids: SequentialIdentifierSource(),
             policy: HoldPolicy())
         let board = try #require(try await fresh.seats(of: fixture.show.id))
@@ -210,18 +230,16 @@ import Testing
 }
 
 @Suite struct HoldEventTests {
-    @Test func holdsReleasesAndExpiriesAreWrittenToTheOutboxWithTheirChange() async throws {
-        let fixture = try await StoreFixture(ttl: 60)
+    @Test(arguments: StoreBackend.testable) func holdsReleasesAndExpiriesAreWrittenToTheOutboxWithTheirChange(
+        backend: StoreBackend
+    ) async throws {
+        let fixture = try await StoreFixture(backend, ttl: 60)
         let released = try await fixture.hold(["A1", "A2"], for: "alice")
         _ = try await fixture.inventory.release(released.id, by: "alice")
         let expired = try await fixture.hold(["B1"], for: "bob")
         fixture.clock.advance(by: 60)
         try await fixture.inventory.expireDueHolds()
-        let rows = try await fixture.database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT event, payload FROM outbox ORDER BY id").map {
-                ($0["event"] as String, $0["payload"] as String)
-            }
-        }
+        let rows = try await fixture.pairs("SELECT event, payload FROM outbox ORDER BY id")
         #expect(rows.map(\.0) == ["hold_created", "hold_released", "hold_created", "hold_expired"])
         let payloads = try rows.map { try JSONSerialization.jsonObject(with: Data($0.1.utf8)) as? [String: String] }
         #expect(payloads[0]?["hold_id"] == released.id.rawValue && payloads[0]?["seat_ids"] == "A1,A2")

@@ -2,21 +2,43 @@ import Foundation
 import GRDB
 import MarqueeCore
 import MarqueeStore
+import MarqueeTestSupport
+import PostgresNIO
+import Testing
 
-/// A fresh SQLite database in a temporary directory with one small show:
-/// rows A-E of ten seats, an aisle after seat 5, Silver at the front, Gold behind.
+/// The backends the store's contract tests run on: SQLite always, PostgreSQL
+/// wherever its server binaries are installed (a scratch cluster is started).
+enum StoreBackend: String, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    static let postgresInstalled = ScratchPostgres.binaries() != nil
+    /// Every backend this machine can run; .ci/run installs PostgreSQL so CI runs both.
+    static let testable: [StoreBackend] = postgresInstalled ? [.sqlite, .postgres] : [.sqlite]
+}
+
+/// A fresh database (an SQLite file in a temporary directory, or a new database
+/// on the scratch PostgreSQL cluster) with one small show: rows A-E of ten
+/// seats, an aisle after seat 5, Silver at the front, Gold behind.
 struct StoreFixture {
     static let start = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-19T09:46:40Z
     let directory: URL
-    let database: MarqueeDatabase
+    let location: DatabaseLocation
+    let stores: Stores
     let clock = ManualTimeSource(StoreFixture.start)
     let show: Show
     let screen: Screen
     let inventory: SeatInventory
 
-    init(ttl: TimeInterval = 600) async throws {
+    init(_ backend: StoreBackend = .sqlite, ttl: TimeInterval = 600) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-store-\(UUID().uuidString)")
-        database = try MarqueeDatabase(path: directory.appendingPathComponent("marquee.sqlite").path)
+        switch backend {
+        case .sqlite: location = .sqlite(path: directory.appendingPathComponent("marquee.sqlite").path)
+        case .postgres:
+            location = .postgres(url: try await ScratchPostgres.shared.createDatabase(), poolSize: 12)
+        }
+        stores = try await Stores.open(location, logger: Logger(label: "test"))
         var seats: [Seat] = []
         for (y, row) in ["A", "B", "C", "D", "E"].enumerated() {
             for number in 1...10 {
@@ -45,10 +67,10 @@ struct StoreFixture {
             id: "hall-1-evening", movieId: movie.id, venueId: venue.id, screenId: screen.id,
             startsAt: Self.start + 86400, endsAt: Self.start + 86400 + 7200, timeZone: city.timeZone,
             prices: ["silver": Money(amount: 20000, currency: "INR"), "gold": Money(amount: 30000, currency: "INR")])
-        try await SQLiteCatalogStore(database: database).save(
+        try await stores.catalog.save(
             CatalogContent(cities: [city], venues: [venue], screens: [screen], movies: [movie], shows: [show]))
         inventory = SeatInventory(
-            ledger: SQLiteSeatLedger(database: database), clock: clock, ids: SequentialIdentifierSource(),
+            ledger: stores.ledger, clock: clock, ids: SequentialIdentifierSource(),
             policy: HoldPolicy(ttl: ttl))
     }
 
@@ -59,18 +81,51 @@ struct StoreFixture {
 
     /// Seat statuses straight from the database, bypassing every cache.
     func storedStatuses() async throws -> [String: Int] {
-        try await database.pool.read { db in
-            var statuses: [String: Int] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT seat_id, status FROM show_seats WHERE show_id = ?", arguments: [show.id.rawValue])
-            {
-                statuses[row["seat_id"]] = row["status"]
+        var statuses: [String: Int] = [:]
+        for (seat, status) in try await pairs(
+            "SELECT seat_id, CAST(status AS TEXT) FROM show_seats WHERE show_id = '\(show.id)'")
+        {
+            statuses[seat] = Int(status)
+        }
+        return statuses
+    }
+
+    /// Two text columns of a query's rows, on either backend.
+    func pairs(_ sql: String) async throws -> [(String, String)] {
+        switch stores.backend {
+        case .sqlite(let database):
+            return try await database.pool.read { db in
+                try Row.fetchAll(db, sql: sql).map { ($0[0] as String, $0[1] as String) }
             }
-            return statuses
+        case .postgres(let database):
+            var out: [(String, String)] = []
+            for try await row in try await database.client.query(PostgresQuery(unsafeSQL: sql)).decode(
+                (String, String).self)
+            {
+                out.append(row)
+            }
+            return out
         }
     }
 
     func violations() async throws -> [String] {
-        try await SQLiteSeatLedger(database: database).invariantViolations(now: clock.now)
+        try await stores.ledger.invariantViolations(now: clock.now)
+    }
+}
+
+@Suite struct PostgresAvailabilityTests {
+    /// Says plainly when the PostgreSQL half of the contract tests did not run.
+    @Test func theScratchClusterStartsWhereverPostgresIsInstalled() async {
+        guard StoreBackend.postgresInstalled else {
+            withKnownIssue(
+                "PostgreSQL server binaries are not installed: the store tests ran on SQLite only (apt install postgresql)"
+            ) {
+                Issue.record("PostgreSQL tests did not run")
+            }
+            return
+        }
+        if case .unavailable(let why) = await ScratchPostgres.shared.availability() {
+            Issue.record("PostgreSQL is installed but a scratch cluster did not start: \(why)")
+        }
     }
 }

@@ -61,6 +61,37 @@ final class SeatFeed: Service, Sendable {
         self.tick = tick
         self.historyLength = historyLength
         inventory.observe { [weak self] deltas in self?.record(deltas) }
+        inventory.observeResync { [weak self] shows in self?.resync(shows) }
+    }
+
+    /// The inventory re-read some shows (nil: all): their watchers get a fresh
+    /// snapshot, and reconnecting clients no longer get deltas from before it.
+    private func resync(_ shows: Set<Show.ID>?) {
+        let watched = state.withLock { state -> [Show.ID] in
+            var watched: [Show.ID] = []
+            for (show, var channel) in state.channels where shows?.contains(show) ?? true {
+                channel.history.removeAll()
+                channel.pending.removeAll()
+                channel.snapshot = nil
+                channel.sentVersion = nil
+                state.channels[show] = channel
+                if !channel.watchers.isEmpty { watched.append(show) }
+            }
+            return watched
+        }
+        guard !watched.isEmpty else { return }
+        Task {
+            for show in watched {
+                guard let snapshot = try? await self.snapshot(of: show) else { continue }
+                let watchers = self.state.withLock { state -> [AsyncStream<Message>.Continuation] in
+                    guard var channel = state.channels[show] else { return [] }
+                    channel.sentVersion = max(channel.sentVersion ?? 0, snapshot.version)
+                    state.channels[show] = channel
+                    return Array(channel.watchers.values)
+                }
+                for watcher in watchers { watcher.yield(snapshot) }
+            }
+        }
     }
 
     /// Messages encoded so far (snapshots and deltas), for the coalescing test and metrics.

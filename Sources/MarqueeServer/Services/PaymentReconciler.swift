@@ -24,7 +24,9 @@ struct PaymentReconciler: Service {
     /// One pass; returns how many attempts were settled.
     @discardableResult
     func reconcile() async -> Int {
-        guard let open = try? await attempts.open(before: clock.now.addingTimeInterval(-grace)) else { return 0 }
+        guard let open = try? await attempts.open(before: clock.now.addingTimeInterval(-grace), now: clock.now) else {
+            return 0
+        }
         var settled = 0
         for attempt in open {
             do {

@@ -23,7 +23,7 @@ struct RefundWorker: Service {
     func payPendingRefunds() async -> Int {
         let pending: [RefundRecord]
         do {
-            pending = try await bookings.pendingRefunds(limit: 100)
+            pending = try await bookings.pendingRefunds(at: clock.now, limit: 100)
         } catch {
             logger.error("reading pending refunds failed", metadata: ["error": "\(error)"])
             return 0

@@ -9,24 +9,16 @@ public struct TicketSigner: Sendable {
 
     public init(key: Curve25519.Signing.PrivateKey) { self.key = key }
 
-    /// The key kept beside the database (`ticket-signing-key`), made on first start.
-    public static func stored(in directory: String) throws -> TicketSigner {
-        let path = (directory as NSString).appendingPathComponent("ticket-signing-key")
-        if let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        {
-            return TicketSigner(key: key)
+    /// A signer from a stored key (base64 of the raw private key), as kept in the data directory or database.
+    public init(storedKey text: String) throws {
+        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw CocoaError(.coderReadCorrupt)
         }
-        let key = Curve25519.Signing.PrivateKey()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: Data(key.rawRepresentation.base64EncodedString().utf8),
-                attributes: [.posixPermissions: 0o600])
-        else { throw CocoaError(.fileWriteUnknown) }
-        return TicketSigner(key: key)
+        self.init(key: try Curve25519.Signing.PrivateKey(rawRepresentation: raw))
     }
+
+    /// A new private key in the stored form.
+    public static func newKey() -> String { Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString() }
 
     /// The public key, base64url, as published for scanners.
     public var publicKey: String { Base64URL.encode(key.publicKey.rawRepresentation) }

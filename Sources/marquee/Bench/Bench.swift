@@ -17,18 +17,27 @@ struct HoldsBench: AsyncParsableCommand {
         commandName: "holds",
         abstract: "Race C connections of buyers for one 500-seat show and report rates, latency and the invariant.")
 
-    @Option(help: "Base URL of the running server.") var url = "http://127.0.0.1:8080"
+    @Option(help: "Base URL of the running server; several, comma separated, share the load at random.")
+    var url = "http://127.0.0.1:8080"
+    @Option(help: "Spread the holds over this many upcoming shows instead of one hot show.") var shows = 1
     @Option(help: "Concurrent connections, comma separated.") var connections = "64,256,1024"
     @Option(help: "Seconds per measurement.") var duration = 10.0
     @Option(help: "Show to race for (default: the next show with at least 500 seats).") var show: String?
     @Option(help: "Data directory of the server's SQLite file, for the invariant check.") var dataDir = "./data"
+    @Option(help: "The servers' PostgreSQL database instead, postgres://… (env MARQUEE_DATABASE_URL).")
+    var databaseUrl: String?
 
     func run() async throws {
         let levels = connections.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 && $0 <= 10_000 }) else {
             throw ValidationError("--connections must list numbers 1...10000")
         }
-        let database = try MarqueeDatabase(path: (dataDir as NSString).appendingPathComponent("marquee.sqlite"))
+        let databaseAddress =
+            databaseUrl ?? ProcessInfo.processInfo.environment["MARQUEE_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let database = try await Stores.open(
+            databaseAddress.map { .postgres(url: $0, poolSize: 4) }
+                ?? .sqlite(path: (dataDir as NSString).appendingPathComponent("marquee.sqlite")))
+        defer { Task { await database.close() } }
         let showId: String
         if let show { showId = show } else { showId = try await Self.hotShow(database) }
         let maxConnections = levels.max()!
@@ -38,7 +47,10 @@ struct HoldsBench: AsyncParsableCommand {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            try await race(LoadDriver(client: client, base: url), show: showId, levels: levels, database: database)
+            let bases = url.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+            let spread = shows > 1 ? try await Self.upcomingShows(database, count: shows) : [showId]
+            try await race(
+                LoadDriver(client: client, bases: bases), shows: spread, levels: levels, database: database)
         } catch {
             try? await client.shutdown()
             throw error
@@ -46,14 +58,22 @@ struct HoldsBench: AsyncParsableCommand {
         try await client.shutdown()
     }
 
-    private func race(_ driver: LoadDriver, show showId: String, levels: [Int], database: MarqueeDatabase) async throws
-    {
+    private func race(_ driver: LoadDriver, shows: [String], levels: [Int], database: Stores) async throws {
         let maxConnections = levels.max()!
-
-        let seatMap = try await driver.seatMap(showId)
-        print(
-            "show \(showId): \(seatMap.count) seats; \(levels.map(String.init).joined(separator: ", ")) connections, \(duration) s each"
-        )
+        let showId = shows[0]
+        var seatMaps: [[LoadDriver.SeatInfo]] = []
+        for show in shows { seatMaps.append(try await driver.seatMap(show)) }
+        let seatMap = seatMaps[0]
+        let maps = seatMaps
+        if shows.count == 1 {
+            print(
+                "show \(showId): \(seatMap.count) seats; \(levels.map(String.init).joined(separator: ", ")) connections, \(duration) s each; \(driver.bases.count) instance(s)"
+            )
+        } else {
+            print(
+                "\(shows.count) shows, \(seatMaps.map(\.count).reduce(0, +)) seats; \(levels.map(String.init).joined(separator: ", ")) connections, \(duration) s each; \(driver.bases.count) instance(s)"
+            )
+        }
         let buyersPerConnection = 4
         print("registering \(maxConnections * buyersPerConnection) buyers…")
         let tokens = try await driver.buyers(maxConnections * buyersPerConnection)
@@ -68,8 +88,9 @@ struct HoldsBench: AsyncParsableCommand {
             let releases = PendingReleases()
             let holds = try await driver.measure(connections: level, seconds: duration) { worker, iteration in
                 let buyer = worker * buyersPerConnection + iteration % buyersPerConnection
+                let pick = shows.count == 1 ? 0 : Int.random(in: 0..<shows.count)
                 return try await driver.holdAndRelease(
-                    show: showId, seats: seatMap, buyer: buyer, token: tokens[buyer], releases: releases)
+                    show: shows[pick], seats: maps[pick], buyer: buyer, token: tokens[buyer], releases: releases)
             }
             await releases.waitForAll()
             let h = ceiling.rate
@@ -93,7 +114,7 @@ struct HoldsBench: AsyncParsableCommand {
                     format: "  conflict rate %.1f %%   errors %d",
                     100 * Double(holds.conflicts) / Double(max(1, holds.count)), holds.errors))
         }
-        let problems = try await SQLiteSeatLedger(database: database).invariantViolations(now: Date())
+        let problems = try await database.ledger.invariantViolations(now: Date())
         print("")
         print(
             problems.isEmpty
@@ -102,9 +123,18 @@ struct HoldsBench: AsyncParsableCommand {
         if !problems.isEmpty { throw ExitCode.failure }
     }
 
+    /// Upcoming shows (30 minutes or more away), soonest first, for spreading the load.
+    static func upcomingShows(_ database: Stores, count: Int) async throws -> [String] {
+        let index = try await database.catalog.loadCatalog(showsEndingAfter: Date())
+        let soon = Date().addingTimeInterval(1800)
+        let shows = index.shows.filter { $0.startsAt > soon }.sorted { $0.startsAt < $1.startsAt }.prefix(count)
+        guard shows.count == count else { throw ValidationError("only \(shows.count) upcoming shows; lower --shows") }
+        return shows.map(\.id.rawValue)
+    }
+
     /// The next show, 30 minutes or more away, on a screen of 500 seats or more.
-    static func hotShow(_ database: MarqueeDatabase) async throws -> String {
-        let index = try await SQLiteCatalogStore(database: database).loadCatalog(showsEndingAfter: Date())
+    static func hotShow(_ database: Stores) async throws -> String {
+        let index = try await database.catalog.loadCatalog(showsEndingAfter: Date())
         let soon = Date().addingTimeInterval(1800)
         guard
             let show = index.shows.first(where: {

@@ -7,7 +7,8 @@ import Synchronization
 /// The HTTP side of the benchmark: buyers, requests, and timing.
 struct LoadDriver: Sendable {
     let client: HTTPClient
-    let base: String
+    /// The instances under test; each request goes to one of them at random, as behind a load balancer.
+    let bases: [String]
 
     struct SeatInfo: Decodable, Sendable {
         let id: String
@@ -39,6 +40,7 @@ struct LoadDriver: Sendable {
     func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil) async throws -> (
         Int, ByteBuffer
     ) {
+        let base = bases.count == 1 ? bases[0] : bases[Int.random(in: 0..<bases.count)]
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import MarqueeCore
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// A PostgreSQL database shared by any number of Marquee instances: a pool of
+/// connections, migrated on open, and one extra connection that listens for seat
+/// changes made by the other instances.
+public final class PostgresBackend: Sendable {
+    public let client: PostgresClient
+    /// Where it is, with the password left out (for logs and `marquee migrate`).
+    public let displayName: String
+    let url: String
+    let connection: PostgresClient.Configuration
+    let logger: Logger
+    private let running: Task<Void, Never>
+
+    /// Connects (lazily: the pool opens connections on demand) and applies pending migrations.
+    public init(url: String, poolSize: Int = 20, logger: Logger = Logger(label: "marquee.postgres")) async throws {
+        var configuration = try Self.configuration(url: url)
+        configuration.options.maximumConnections = max(2, poolSize)
+        configuration.options.connectionIdleTimeout = .seconds(30)
+        connection = configuration
+        self.url = url
+        displayName = Self.displayName(configuration)
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        running = Task { await client.run() }
+        do {
+            try await PostgresMigrations.migrate(self)
+        } catch {
+            running.cancel()
+            throw error
+        }
+    }
+
+    /// Closes the pool: waits for queries in flight, then ends the connections.
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+
+    /// `postgres://user:password@host:port/database?sslmode=disable|require`.
+    public static func configuration(url text: String) throws -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), let scheme = url.scheme,
+            ["postgres", "postgresql"].contains(scheme.lowercased()), let host = url.host, !host.isEmpty
+        else {
+            throw DatabaseURLError(reason: "expected postgres://user:password@host:port/database")
+        }
+        let user = url.user?.removingPercentEncoding ?? "postgres"
+        let password = url.password?.removingPercentEncoding
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        let mode = url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS
+        switch mode {
+        case "disable": tls = .disable
+        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw DatabaseURLError(reason: "sslmode must be disable, prefer or require, not '\(mode)'")
+        }
+        return PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user, password: password,
+            database: database.isEmpty ? user : database, tls: tls)
+    }
+
+    static func displayName(_ configuration: PostgresClient.Configuration) -> String {
+        "postgres://\(configuration.username)@\(configuration.host ?? "?"):\(configuration.port ?? 5432)/\(configuration.database ?? "")"
+    }
+
+    /// Listens on its own connection (not the pool's) for the seat changes every
+    /// instance announces, handing each to `changes`; `connected` runs once the
+    /// LISTEN is in place. Returns or throws when the connection ends.
+    public func listenForSeatChanges(
+        connected: @Sendable () -> Void, changes: @Sendable (SeatDelta) -> Void
+    ) async throws {
+        let components = try Self.configuration(url: url)
+        let tls: PostgresConnection.Configuration.TLS
+        if let required = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "sslmode" })?.value,
+            required != "disable"
+        {
+            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        } else {
+            tls = .disable
+        }
+        let configuration = PostgresConnection.Configuration(
+            host: components.host ?? "localhost", port: components.port ?? 5432, username: components.username,
+            password: components.password, database: components.database, tls: tls)
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger
+        ).get()
+        do {
+            try await connection.listen(on: PostgresSeatLedger.channel) { notifications in
+                connected()
+                for try await notification in notifications {
+                    if let delta = PostgresSeatLedger.delta(fromNotification: notification.payload) { changes(delta) }
+                }
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+    }
+
+    /// Runs `body` in one transaction on one pooled connection. An error thrown by
+    /// `body` (a `BookingError` among them) rolls back and comes out unchanged.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let value = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Runs one statement on a pooled connection; returns how many rows it returned.
+    @discardableResult
+    func execute(_ query: PostgresQuery) async throws -> Int {
+        try await client.query(query, logger: logger).collect().count
+    }
+
+    /// A secret every instance shares: made by the first to ask, kept in the database.
+    public func secret(named name: String, make: () -> String) async throws -> String {
+        let candidate = make()
+        try await execute(
+            "INSERT INTO secrets (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING")
+        let rows = try await client.query("SELECT value FROM secrets WHERE name = \(name)", logger: logger)
+        for try await value in rows.decode(String.self) { return value }
+        throw DatabaseURLError(reason: "secret \(name) vanished")
+    }
+}
+
+public struct DatabaseURLError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "invalid database URL: \(reason)" }
+}
+
+extension PostgresConnection {
+    /// Rows of one statement, decoded as they arrive.
+    func rows<each T: PostgresDecodable>(_ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger)
+        async throws -> [(repeat each T)]
+    {
+        var out: [(repeat each T)] = []
+        for try await row in try await self.query(query, logger: logger).decode((repeat each T).self) {
+            out.append(row)
+        }
+        return out
+    }
+
+    /// Runs a statement; returns how many rows it returned (add `RETURNING 1` to count changes).
+    @discardableResult
+    func run(_ query: PostgresQuery, logger: Logger) async throws -> Int {
+        try await self.query(query, logger: logger).collect().count
+    }
+}
+
+extension PostgresConnection {
+    /// One column of each row.
+    func rows<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws -> [T] {
+        var out: [T] = []
+        for try await row in try await self.query(query, logger: logger).decode(T.self) { out.append(row) }
+        return out
+    }
+}
+
+extension PostgresClient {
+    func rows<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws -> [T] {
+        var out: [T] = []
+        for try await row in try await self.query(query, logger: logger).decode(T.self) { out.append(row) }
+        return out
+    }
+
+    func rows<each T: PostgresDecodable>(_ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger)
+        async throws -> [(repeat each T)]
+    {
+        var out: [(repeat each T)] = []
+        for try await row in try await self.query(query, logger: logger).decode((repeat each T).self) {
+            out.append(row)
+        }
+        return out
+    }
+}
+
+extension PSQLError {
+    /// The SQLSTATE the server answered, e.g. 23505 for a unique violation.
+    var sqlState: String? { serverInfo?[.sqlState] }
+}

@@ -1,0 +1,309 @@
+import Foundation
+import Logging
+import MarqueeCore
+import PostgresNIO
+
+/// The seat inventory on PostgreSQL, for several instances at once. Every
+/// command is its own short transaction under READ COMMITTED. Locks are always
+/// taken in one order, so two transactions never wait on each other in a
+/// circle: hold rows (or a booking row), then seat rows sorted by (show, seat),
+/// then show rows sorted by id (the version bump, last). Each change NOTIFYs
+/// `marquee_seats` in its transaction, so the other instances hear of it on commit.
+public struct PostgresSeatLedger: SeatLedger {
+    static let channel = "marquee_seats"
+    let database: PostgresBackend
+    var logger: Logger { database.logger }
+
+    public init(database: PostgresBackend) { self.database = database }
+
+    /// Commands run side by side on the pool: the database, not a queue, orders them.
+    public var groupsCommits: Bool { false }
+
+    public func apply(_ commands: [LedgerCommand]) async throws -> [Result<LedgerResult, BookingError>] {
+        try await withThrowingTaskGroup(of: (Int, Result<LedgerResult, BookingError>).self) { group in
+            for (index, command) in commands.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await run(command)))
+                    } catch let error as BookingError {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results = [Result<LedgerResult, BookingError>?](repeating: nil, count: commands.count)
+            for try await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+    }
+
+    private func run(_ command: LedgerCommand) async throws -> LedgerResult {
+        switch command {
+        case .hold(let draft, let now): .held(draft.hold, try await hold(draft, now: now))
+        case .release(let id, let user, let now): try await release(id, by: user, now: now)
+        case .expire(let now, let limit): try await expire(now: now, limit: limit)
+        case .load(let show): .loaded(try await load(show))
+        case .confirm(let draft, let now): try await confirm(draft, now: now)
+        case .cancel(let booking, let user, let refund, let refundId, let now):
+            try await cancel(booking, by: user, refund: refund, refundId: refundId, now: now)
+        }
+    }
+
+    // MARK: Hold
+
+    private func hold(_ draft: HoldDraft, now: Date) async throws -> SeatDelta {
+        let hold = draft.hold
+        let show = hold.showId.rawValue
+        let user = hold.userId.rawValue
+        let seats = hold.seatIds.map(\.rawValue).sorted()
+        let at = now.storedValue
+        let state = SeatState(status: .held, holdId: hold.id, holderId: hold.userId, expiresAt: hold.expiresAt)
+        let changed = Dictionary(uniqueKeysWithValues: hold.seatIds.map { ($0, state) })
+        let version = try await database.transaction { connection in
+            // One hold decision per buyer at a time, so the limits below cannot be raced past.
+            try await connection.run("SELECT pg_advisory_xact_lock(1, hashtext(\(user)))", logger: logger)
+            let live = try await connection.rows(
+                "SELECT id, show_id FROM holds WHERE user_id = \(user) AND status = 'active' AND expires_at > \(at)",
+                as: (String, String).self, logger: logger)
+            if let existing = live.first(where: { $0.1 == show }) { throw BookingError.holdExists(Hold.ID(existing.0)) }
+            if live.count >= draft.maxLiveHolds { throw BookingError.holdLimitReached(max: draft.maxLiveHolds) }
+            // The seats, locked in seat order; a held seat whose hold ran out counts as free.
+            let rows = try await connection.rows(
+                """
+                SELECT seat_id, status, expires_at FROM show_seats
+                WHERE show_id = \(show) AND seat_id = ANY(\(seats)) ORDER BY seat_id FOR UPDATE
+                """, as: (String, Int, Double?).self, logger: logger)
+            let free = Set(rows.filter { $0.1 == 0 || ($0.1 == 1 && ($0.2 ?? 0) <= at) }.map(\.0))
+            let taken = seats.filter { !free.contains($0) }
+            if !taken.isEmpty {
+                throw BookingError.seatsUnavailable(unavailable: taken.map { Seat.ID($0) }, suggested: [])
+            }
+            let notice = Self.notice(show: hold.showId, seats: changed)
+            let versions = try await connection.rows(
+                """
+                WITH taken AS (
+                    UPDATE show_seats SET status = 1, hold_id = \(hold.id.rawValue), expires_at = \(hold.expiresAt.storedValue)
+                    WHERE show_id = \(show) AND seat_id = ANY(\(seats))),
+                  added AS (
+                    INSERT INTO holds (id, show_id, user_id, seats, total_amount, currency, created_at, expires_at, status)
+                    VALUES (\(hold.id.rawValue), \(show), \(user), \(draft.linesJSON), \(hold.total.amount),
+                            \(hold.total.currency), \(hold.createdAt.storedValue), \(hold.expiresAt.storedValue), 'active')),
+                  event AS (
+                    INSERT INTO outbox (event, payload, created_at) VALUES ('hold_created', \(draft.eventJSON), \(at))),
+                  bumped AS (UPDATE shows SET seat_version = seat_version + 1 WHERE id = \(show) RETURNING seat_version)
+                SELECT seat_version, pg_notify(\(Self.channel), seat_version::text || ' ' || \(notice))::text FROM bumped
+                """, as: (Int64, String?).self, logger: logger)
+            return versions.first?.0 ?? 0
+        }
+        return SeatDelta(showId: hold.showId, version: version, seats: changed)
+    }
+
+    // MARK: Release and expiry
+
+    private func release(_ id: Hold.ID, by user: User.ID, now: Date) async throws -> LedgerResult {
+        try await database.transaction { connection in
+            guard var record = try await Self.fetchRecord(id, lock: true, connection, logger: logger),
+                record.userId == user
+            else { throw BookingError.notFound("hold", id.rawValue) }
+            switch record.status {
+            case .confirmed: throw BookingError.holdNotActive(id, .confirmed)
+            case .released, .expired: return .released(record, nil)
+            case .active:
+                record.status = record.expiresAt <= now ? .expired : .released
+                let deltas = try await end([(id, record.showId)], as: record.status, now: now, connection)
+                return .released(record, deltas.first)
+            }
+        }
+    }
+
+    private func expire(now: Date, limit: Int) async throws -> LedgerResult {
+        try await database.transaction { connection in
+            // Holds another instance is ending right now are skipped, not waited for.
+            let due = try await connection.rows(
+                """
+                SELECT id, show_id FROM holds WHERE status = 'active' AND expires_at <= \(now.storedValue)
+                ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """, as: (String, String).self, logger: logger)
+            let deltas = try await end(
+                due.map { (Hold.ID($0.0), Show.ID($0.1)) }, as: .expired, now: now, connection)
+            return .expired(deltas, holds: due.count)
+        }
+    }
+
+    /// Ends live holds whose rows this transaction has locked: frees the seats they
+    /// still own (locked in (show, seat) order), records why, bumps each show once.
+    private func end(_ holds: [(Hold.ID, Show.ID)], as status: Hold.Status, now: Date, _ connection: PostgresConnection)
+        async throws -> [SeatDelta]
+    {
+        guard !holds.isEmpty else { return [] }
+        let ids = holds.map(\.0.rawValue)
+        let owned = try await connection.rows(
+            """
+            SELECT show_id, seat_id, hold_id FROM show_seats WHERE hold_id = ANY(\(ids)) AND status = 1
+            ORDER BY show_id, seat_id FOR UPDATE
+            """, as: (String, String, String).self, logger: logger)
+        try await connection.run(
+            """
+            UPDATE show_seats SET status = 0, hold_id = NULL, expires_at = NULL
+            WHERE hold_id = ANY(\(ids)) AND status = 1
+            """, logger: logger)
+        try await connection.run(
+            "UPDATE holds SET status = \(status.rawValue), ended_at = \(now.storedValue) WHERE id = ANY(\(ids))",
+            logger: logger)
+        let event = status == .expired ? "hold_expired" : "hold_released"
+        for (hold, show) in holds {
+            let freed = owned.filter { $0.2 == hold.rawValue }.map { Seat.ID($0.1) }
+            try await connection.run(
+                "INSERT INTO outbox (event, payload, created_at) VALUES (\(event), \(HoldDraft.eventJSON(hold: hold, show: show, user: nil, seats: freed)), \(now.storedValue))",
+                logger: logger)
+        }
+        var freedByShow: [String: [Seat.ID: SeatState]] = [:]
+        for row in owned { freedByShow[row.0, default: [:]][Seat.ID(row.1)] = .available }
+        var deltas: [SeatDelta] = []
+        for show in freedByShow.keys.sorted() {
+            deltas.append(try await Self.bump(Show.ID(show), seats: freedByShow[show]!, connection, logger: logger))
+        }
+        return deltas
+    }
+
+    /// The show's next seat version, announced to every instance with the seats it changed.
+    static func bump(_ show: Show.ID, seats: [Seat.ID: SeatState], _ connection: PostgresConnection, logger: Logger)
+        async throws -> SeatDelta
+    {
+        let notice = notice(show: show, seats: seats)
+        let rows: [(Int64, String?)] = try await connection.rows(
+            """
+            WITH bumped AS (UPDATE shows SET seat_version = seat_version + 1 WHERE id = \(show.rawValue) RETURNING seat_version)
+            SELECT seat_version, pg_notify(\(channel), seat_version::text || ' ' || \(notice))::text FROM bumped
+            """, as: (Int64, String?).self, logger: logger)
+        return SeatDelta(showId: show, version: rows.first?.0 ?? 0, seats: seats)
+    }
+
+    // MARK: Reading
+
+    private func load(_ show: Show.ID) async throws -> ShowSeats? {
+        // One statement, one snapshot: the version and the seats agree.
+        let rows = try await database.client.rows(
+            """
+            SELECT sh.seat_version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
+            FROM shows sh LEFT JOIN show_seats s ON s.show_id = sh.id LEFT JOIN holds h ON h.id = s.hold_id
+            WHERE sh.id = \(show.rawValue)
+            """, as: (Int64, String?, Int?, String?, Double?, String?).self, logger: logger)
+        guard let first = rows.first else { return nil }
+        var seats: [Seat.ID: SeatState] = [:]
+        for row in rows {
+            guard let seat = row.1, let status = row.2 else { continue }
+            seats[Seat.ID(seat)] = SeatState(
+                status: SeatStatus(code: status) ?? .blocked, holdId: row.3.map { Hold.ID($0) },
+                holderId: row.5.map { User.ID($0) }, expiresAt: row.4.map { Date(storedValue: $0) })
+        }
+        return ShowSeats(showId: show, version: first.0, seats: seats)
+    }
+
+    static func fetchRecord(_ id: Hold.ID, lock: Bool, _ connection: PostgresConnection, logger: Logger) async throws
+        -> HoldRecord?
+    {
+        let rows = try await connection.rows(
+            """
+            SELECT show_id, user_id, seats, total_amount, currency, created_at, expires_at, status
+            FROM holds WHERE id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
+            """, as: (String, String, String, Int64, String, Double, Double, String).self, logger: logger)
+        return rows.first.map {
+            HoldRecord(
+                id: id, showId: Show.ID($0.0), userId: User.ID($0.1), linesJSON: $0.2,
+                total: Money(amount: $0.3, currency: $0.4), createdAt: Date(storedValue: $0.5),
+                expiresAt: Date(storedValue: $0.6), status: Hold.Status(rawValue: $0.7) ?? .expired)
+        }
+    }
+
+    public func hold(_ id: Hold.ID) async throws -> Hold? {
+        try await database.client.withConnection { connection in
+            try await Self.fetchRecord(id, lock: false, connection, logger: logger)
+        }?.hold()
+    }
+
+    public func availableCounts(_ shows: [Show.ID], now: Date) async throws -> [Show.ID: Int] {
+        guard !shows.isEmpty else { return [:] }
+        var counts = Dictionary(uniqueKeysWithValues: shows.map { ($0, 0) })
+        for (show, count) in try await database.client.rows(
+            """
+            SELECT show_id, count(*)::bigint FROM show_seats
+            WHERE show_id = ANY(\(shows.map(\.rawValue))) AND (status = 0 OR (status = 1 AND expires_at <= \(now.storedValue)))
+            GROUP BY show_id
+            """, as: (String, Int).self, logger: logger)
+        {
+            counts[Show.ID(show)] = count
+        }
+        return counts
+    }
+
+    public func invariantViolations(now: Date) async throws -> [String] {
+        let orphans = try await database.client.rows(
+            """
+            SELECT s.show_id, s.seat_id FROM show_seats s LEFT JOIN holds h ON h.id = s.hold_id
+            WHERE s.status = 1 AND (h.id IS NULL OR h.show_id <> s.show_id OR h.status <> 'active')
+            """, as: (String, String).self, logger: logger)
+        var problems = orphans.map { "seat \($0.0)/\($0.1) held by missing or ended hold" }
+        let live = try await database.client.rows(
+            """
+            SELECT h.id, h.show_id, h.seats, (SELECT count(*) FROM show_seats s WHERE s.hold_id = h.id AND s.status = 1)
+            FROM holds h WHERE h.status = 'active' AND h.expires_at > \(now.storedValue)
+            """, as: (String, String, String, Int).self, logger: logger)
+        var owner: [String: String] = [:]
+        for (id, show, seats, owned) in live {
+            let lines = try JSONText.decode([Hold.Line].self, seats)
+            if owned != lines.count { problems.append("live hold \(id) owns \(owned) of its \(lines.count) seats") }
+            for line in lines {
+                let key = "\(show)/\(line.id)"
+                if let other = owner[key] { problems.append("seat \(key) in live holds \(other) and \(id)") }
+                owner[key] = id
+            }
+        }
+        return problems
+    }
+
+    // MARK: Notices
+
+    /// What a NOTIFY carries after the version: the show and its changed seats, or
+    /// no seats when they would not fit in a notification (listeners reload the show).
+    struct Notice: Codable {
+        struct Seat: Codable {
+            var s: Int
+            var h: String?
+            var u: String?
+            var e: Double?
+        }
+        var show: String
+        var seats: [String: Seat]?
+    }
+
+    static func notice(show: Show.ID, seats: [MarqueeCore.Seat.ID: SeatState]) -> String {
+        var body = Notice(
+            show: show.rawValue,
+            seats: Dictionary(
+                uniqueKeysWithValues: seats.map {
+                    (
+                        $0.key.rawValue,
+                        Notice.Seat(
+                            s: $0.value.status.code, h: $0.value.holdId?.rawValue, u: $0.value.holderId?.rawValue,
+                            e: $0.value.expiresAt?.storedValue)
+                    )
+                }))
+        if let text = try? JSONText.encode(body), text.utf8.count < 7000 { return text }
+        body.seats = nil
+        return (try? JSONText.encode(body)) ?? "{}"
+    }
+
+    /// A notification's payload back into a change; a change with no seats means "reload this show".
+    public static func delta(fromNotification payload: String) -> SeatDelta? {
+        guard let space = payload.firstIndex(of: " "), let version = Int64(payload[..<space]),
+            let body = try? JSONText.decode(Notice.self, String(payload[payload.index(after: space)...]))
+        else { return nil }
+        var seats: [MarqueeCore.Seat.ID: SeatState] = [:]
+        for (id, seat) in body.seats ?? [:] {
+            seats[MarqueeCore.Seat.ID(id)] = SeatState(
+                status: SeatStatus(code: seat.s) ?? .blocked, holdId: seat.h.map { Hold.ID($0) },
+                holderId: seat.u.map { User.ID($0) }, expiresAt: seat.e.map { Date(storedValue: $0) })
+        }
+        return SeatDelta(showId: Show.ID(body.show), version: version, seats: seats)
+    }
+}
