@@ -38,12 +38,13 @@ public enum DemoData {
         if try await accounts.credentials(email: staffEmail) == nil {
             let staff = User(
                 id: User.ID("usr_staff"), email: staffEmail, name: "Door Staff", role: "staff", createdAt: clock.now)
-            try await accounts.createUser(
+            // Another instance starting at the same moment may have made it first.
+            try? await accounts.createUser(
                 staff, passwordHash: try await AuthRoutes.hash(staffPassword, cost: bcryptCost))
         }
         if try await accounts.credentials(email: customerEmail) == nil {
             let user = User(id: User.ID("usr_demo"), email: customerEmail, name: "Demo Customer", createdAt: clock.now)
-            try await accounts.createUser(
+            try? await accounts.createUser(
                 user, passwordHash: try await AuthRoutes.hash(customerPassword, cost: bcryptCost))
         }
     }

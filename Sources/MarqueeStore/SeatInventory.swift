@@ -274,7 +274,8 @@ public final class SeatInventory: Sendable {
     private func install(_ loaded: [ShowSeats]) {
         boards.withLock { boards in
             for seats in loaded where boards.shows[seats.showId] == nil {
-                var board = Board(seats: seats, loadedAt: seats.version)
+                var board = Board(
+                    seats: seats, stamps: seats.stamps, loadedAt: seats.stamps.isEmpty ? seats.version : 0)
                 for delta in boards.recent where delta.showId == seats.showId && delta.version > seats.version {
                     Self.merge(delta, into: &board)
                 }

@@ -32,11 +32,15 @@ public struct ShowSeats: Sendable {
     public var showId: Show.ID
     public var version: Int64
     public var seats: [Seat.ID: SeatState]
+    /// The version that last changed each seat, where the store keeps one per seat
+    /// (PostgreSQL); empty when every seat is as of `version` (SQLite).
+    public var stamps: [Seat.ID: Int64]
 
-    public init(showId: Show.ID, version: Int64, seats: [Seat.ID: SeatState]) {
+    public init(showId: Show.ID, version: Int64, seats: [Seat.ID: SeatState], stamps: [Seat.ID: Int64] = [:]) {
         self.showId = showId
         self.version = version
         self.seats = seats
+        self.stamps = stamps
     }
 }
 

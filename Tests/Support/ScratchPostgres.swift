@@ -67,19 +67,24 @@ public actor ScratchPostgres {
     }
 
     static func admin(port: Int, _ body: (PostgresConnection) async throws -> Void) async throws {
-        let connection = try await PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(),
-            configuration: .init(
-                host: "127.0.0.1", port: port, username: user, password: nil, database: "postgres", tls: .disable),
-            id: 0, logger: logger
-        ).get()
         do {
-            try await body(connection)
-        } catch {
-            try? await connection.close()
-            throw error
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: .init(
+                    host: "127.0.0.1", port: port, username: user, password: nil, database: "postgres", tls: .disable),
+                id: 0, logger: logger
+            ).get()
+            do {
+                try await body(connection)
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try await connection.close()
+        } catch let error as PSQLError {
+            // The server's own words, which PSQLError keeps out of its description.
+            throw ScratchError(String(reflecting: error))
         }
-        try await connection.close()
     }
 
     // MARK: Starting the cluster

@@ -93,11 +93,18 @@ public final class PostgresBackend: Sendable {
             on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger
         ).get()
         do {
-            try await connection.listen(on: PostgresSeatLedger.channel) { notifications in
-                connected()
-                for try await notification in notifications {
-                    if let delta = PostgresSeatLedger.delta(fromNotification: notification.payload) { changes(delta) }
+            // The notification stream does not end on cancellation by itself: closing the connection ends it.
+            try await withTaskCancellationHandler {
+                try await connection.listen(on: PostgresSeatLedger.channel) { notifications in
+                    connected()
+                    for try await notification in notifications {
+                        if let delta = PostgresSeatLedger.delta(fromNotification: notification.payload) {
+                            changes(delta)
+                        }
+                    }
                 }
+            } onCancel: {
+                _ = connection.close() as EventLoopFuture<Void>
             }
         } catch {
             try? await connection.close()
@@ -135,8 +142,14 @@ public final class PostgresBackend: Sendable {
             "INSERT INTO secrets (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING")
         let rows = try await client.query("SELECT value FROM secrets WHERE name = \(name)", logger: logger)
         for try await value in rows.decode(String.self) { return value }
-        throw DatabaseURLError(reason: "secret \(name) vanished")
+        throw UnexpectedAnswer("secret \(name) vanished")
     }
+}
+
+/// The database answered something the code does not expect (a bug, not bad input).
+struct UnexpectedAnswer: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 public struct DatabaseURLError: Error, CustomStringConvertible {

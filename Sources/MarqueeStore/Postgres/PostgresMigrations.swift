@@ -139,6 +139,70 @@ enum PostgresMigrations {
             CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
             """
         ),
+        (
+            "012_seat_versions",
+            """
+            -- Seat changes are numbered from one sequence, drawn while the seat rows are
+            -- locked: later changes to a seat always carry larger numbers, and no
+            -- transaction waits on a per-show counter row.
+            ALTER TABLE show_seats ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+            CREATE SEQUENCE seat_versions;
+            SELECT setval('seat_versions', greatest(1, (SELECT max(seat_version) FROM shows)))
+            """
+        ),
+        (
+            "013_hold_function",
+            """
+            CREATE FUNCTION marquee_hold(
+                p_hold TEXT, p_show TEXT, p_user TEXT, p_seats TEXT[], p_lines TEXT, p_amount BIGINT,
+                p_currency TEXT, p_created DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_now DOUBLE PRECISION,
+                p_max BIGINT, p_event TEXT, p_notice TEXT)
+            RETURNS TABLE (outcome TEXT, detail TEXT, version BIGINT) LANGUAGE plpgsql AS $$
+            -- The whole hold in one round trip (the statement is its own transaction):
+            -- the buyer's advisory lock, the hold limits, the seats locked in seat order,
+            -- all-or-nothing, numbered, recorded and announced. Each query below sees
+            -- what committed before it ran (READ COMMITTED, a volatile function).
+            DECLARE
+                existing TEXT;
+                live INTEGER;
+                taken TEXT[];
+                v BIGINT;
+            BEGIN
+                PERFORM pg_advisory_xact_lock(1, hashtext(p_user));
+                SELECT h.id INTO existing FROM holds h
+                WHERE h.user_id = p_user AND h.show_id = p_show AND h.status = 'active' AND h.expires_at > p_now LIMIT 1;
+                IF existing IS NOT NULL THEN
+                    RETURN QUERY SELECT 'hold_exists'::text, existing, 0::bigint;
+                    RETURN;
+                END IF;
+                SELECT count(*) INTO live FROM holds h
+                WHERE h.user_id = p_user AND h.status = 'active' AND h.expires_at > p_now;
+                IF live >= p_max THEN
+                    RETURN QUERY SELECT 'hold_limit'::text, NULL::text, 0::bigint;
+                    RETURN;
+                END IF;
+                PERFORM 1 FROM show_seats s WHERE s.show_id = p_show AND s.seat_id = ANY(p_seats)
+                ORDER BY s.seat_id FOR UPDATE;
+                SELECT array_agg(w.seat_id ORDER BY w.seat_id) INTO taken FROM unnest(p_seats) AS w(seat_id)
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM show_seats s WHERE s.show_id = p_show AND s.seat_id = w.seat_id
+                    AND (s.status = 0 OR (s.status = 1 AND s.expires_at <= p_now)));
+                IF taken IS NOT NULL THEN
+                    RETURN QUERY SELECT 'taken'::text, array_to_string(taken, ','), 0::bigint;
+                    RETURN;
+                END IF;
+                v := nextval('seat_versions');
+                UPDATE show_seats s SET status = 1, hold_id = p_hold, expires_at = p_expires, version = v
+                WHERE s.show_id = p_show AND s.seat_id = ANY(p_seats);
+                INSERT INTO holds (id, show_id, user_id, seats, total_amount, currency, created_at, expires_at, status)
+                VALUES (p_hold, p_show, p_user, p_lines, p_amount, p_currency, p_created, p_expires, 'active');
+                INSERT INTO outbox (event, payload, created_at) VALUES ('hold_created', p_event, p_now);
+                PERFORM pg_notify('marquee_seats', v::text || ' ' || p_notice);
+                RETURN QUERY SELECT 'held'::text, NULL::text, v;
+            END
+            $$
+            """
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }
@@ -156,7 +220,10 @@ enum PostgresMigrations {
                 try await connection.rows(
                     "SELECT name FROM marquee_migrations", as: String.self, logger: database.logger))
             for step in steps where !applied.contains(step.name) {
-                for statement in step.sql.components(separatedBy: ";\n") {
+                // A function body is one statement with semicolons inside; other steps are split.
+                let statements =
+                    step.sql.hasPrefix("CREATE FUNCTION") ? [step.sql] : step.sql.components(separatedBy: ";\n")
+                for statement in statements {
                     let text = statement.split(separator: "\n").filter {
                         !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--")
                     }

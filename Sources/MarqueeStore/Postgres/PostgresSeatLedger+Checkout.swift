@@ -32,10 +32,11 @@ extension PostgresSeatLedger {
                 throw BookingError.seatsUnavailable(unavailable: booking.seats.map(\.id), suggested: [])
             }
             let at = now.storedValue
+            let version = try await Self.nextVersion(connection, logger: logger)
             try await connection.run(
                 """
                 WITH booked AS (
-                    UPDATE show_seats SET status = 2, hold_id = NULL, expires_at = NULL
+                    UPDATE show_seats SET status = 2, hold_id = NULL, expires_at = NULL, version = \(version)
                     WHERE show_id = \(booking.showId.rawValue) AND seat_id = ANY(\(seats))),
                   ended AS (UPDATE holds SET status = 'confirmed', ended_at = \(at) WHERE id = \(booking.holdId.rawValue)),
                   added AS (
@@ -60,9 +61,10 @@ extension PostgresSeatLedger {
                             \(booking.tickets.map(\.code))) AS t(id, seat_id, code)
                 """, logger: logger)
             let state = SeatState(status: .booked)
-            return try await Self.bump(
-                booking.showId, seats: Dictionary(uniqueKeysWithValues: booking.seats.map { ($0.id, state) }),
-                connection, logger: logger)
+            return try await Self.announce(
+                booking.showId, version: version,
+                seats: Dictionary(uniqueKeysWithValues: booking.seats.map { ($0.id, state) }), connection,
+                logger: logger)
         }
         return .confirmed(booking, delta)
     }
@@ -104,11 +106,14 @@ extension PostgresSeatLedger {
                 SELECT seat_id FROM show_seats WHERE show_id = \(show) AND seat_id = ANY(\(seats))
                 ORDER BY seat_id FOR UPDATE
                 """, logger: logger)
+            let version = try await Self.nextVersion(connection, logger: logger)
             try await connection.run(
                 """
                 WITH voided AS (UPDATE tickets SET status = 'cancelled' WHERE booking_id = \(id.rawValue) AND status = 'valid'),
                   ended AS (UPDATE bookings SET status = 'cancelled', cancelled_at = \(at) WHERE id = \(id.rawValue)),
-                  freed AS (UPDATE show_seats SET status = 0 WHERE show_id = \(show) AND status = 2 AND seat_id = ANY(\(seats))),
+                  freed AS (
+                    UPDATE show_seats SET status = 0, version = \(version)
+                    WHERE show_id = \(show) AND status = 2 AND seat_id = ANY(\(seats))),
                   owed AS (
                     INSERT INTO refunds (id, booking_id, payment_id, amount, currency, status, created_at, updated_at)
                     VALUES (\(refundId), \(id.rawValue), \(paymentId), \(refund.amount), \(refund.currency), 'pending', \(at), \(at)))
@@ -121,9 +126,10 @@ extension PostgresSeatLedger {
             guard !seats.isEmpty else { return .cancelled(record, nil) }
             return .cancelled(
                 record,
-                try await Self.bump(
-                    Show.ID(show), seats: Dictionary(uniqueKeysWithValues: seats.map { (Seat.ID($0), .available) }),
-                    connection, logger: logger))
+                try await Self.announce(
+                    Show.ID(show), version: version,
+                    seats: Dictionary(uniqueKeysWithValues: seats.map { (Seat.ID($0), .available) }), connection,
+                    logger: logger))
         }
     }
 

@@ -6,9 +6,12 @@ import PostgresNIO
 /// The seat inventory on PostgreSQL, for several instances at once. Every
 /// command is its own short transaction under READ COMMITTED. Locks are always
 /// taken in one order, so two transactions never wait on each other in a
-/// circle: hold rows (or a booking row), then seat rows sorted by (show, seat),
-/// then show rows sorted by id (the version bump, last). Each change NOTIFYs
-/// `marquee_seats` in its transaction, so the other instances hear of it on commit.
+/// circle: the buyer's advisory lock, hold rows (or a booking row), then seat
+/// rows sorted by (show, seat). Each change is numbered from the
+/// `seat_versions` sequence while its seats are locked (so a seat's later
+/// changes always carry larger numbers, with no per-show row to queue on) and
+/// NOTIFYs `marquee_seats` in its transaction, so the other instances hear of
+/// it on commit.
 public struct PostgresSeatLedger: SeatLedger {
     static let channel = "marquee_seats"
     let database: PostgresBackend
@@ -20,19 +23,23 @@ public struct PostgresSeatLedger: SeatLedger {
     public var groupsCommits: Bool { false }
 
     public func apply(_ commands: [LedgerCommand]) async throws -> [Result<LedgerResult, BookingError>] {
-        try await withThrowingTaskGroup(of: (Int, Result<LedgerResult, BookingError>).self) { group in
+        if commands.count == 1 { return [try await outcome(commands[0])] }
+        return try await withThrowingTaskGroup(of: (Int, Result<LedgerResult, BookingError>).self) { group in
             for (index, command) in commands.enumerated() {
-                group.addTask {
-                    do {
-                        return (index, .success(try await run(command)))
-                    } catch let error as BookingError {
-                        return (index, .failure(error))
-                    }
-                }
+                group.addTask { (index, try await outcome(command)) }
             }
-            var results = [Result<LedgerResult, BookingError>?](repeating: nil, count: commands.count)
-            for try await (index, result) in group { results[index] = result }
-            return results.map { $0! }
+            var results: [(Int, Result<LedgerResult, BookingError>)] = []
+            for try await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// One command in its own transaction; a broken rule is its result, not an error.
+    private func outcome(_ command: LedgerCommand) async throws -> Result<LedgerResult, BookingError> {
+        do {
+            return .success(try await run(command))
+        } catch let error as BookingError {
+            return .failure(error)
         }
     }
 
@@ -58,41 +65,24 @@ public struct PostgresSeatLedger: SeatLedger {
         let at = now.storedValue
         let state = SeatState(status: .held, holdId: hold.id, holderId: hold.userId, expiresAt: hold.expiresAt)
         let changed = Dictionary(uniqueKeysWithValues: hold.seatIds.map { ($0, state) })
-        let version = try await database.transaction { connection in
-            // One hold decision per buyer at a time, so the limits below cannot be raced past.
-            try await connection.run("SELECT pg_advisory_xact_lock(1, hashtext(\(user)))", logger: logger)
-            let live = try await connection.rows(
-                "SELECT id, show_id FROM holds WHERE user_id = \(user) AND status = 'active' AND expires_at > \(at)",
-                as: (String, String).self, logger: logger)
-            if let existing = live.first(where: { $0.1 == show }) { throw BookingError.holdExists(Hold.ID(existing.0)) }
-            if live.count >= draft.maxLiveHolds { throw BookingError.holdLimitReached(max: draft.maxLiveHolds) }
-            // The seats, locked in seat order; a held seat whose hold ran out counts as free.
-            let rows = try await connection.rows(
-                """
-                SELECT seat_id, status, expires_at FROM show_seats
-                WHERE show_id = \(show) AND seat_id = ANY(\(seats)) ORDER BY seat_id FOR UPDATE
-                """, as: (String, Int, Double?).self, logger: logger)
-            let free = Set(rows.filter { $0.1 == 0 || ($0.1 == 1 && ($0.2 ?? 0) <= at) }.map(\.0))
-            let taken = seats.filter { !free.contains($0) }
-            if !taken.isEmpty {
-                throw BookingError.seatsUnavailable(unavailable: taken.map { Seat.ID($0) }, suggested: [])
-            }
-            let notice = Self.notice(show: hold.showId, seats: changed)
-            let versions = try await connection.rows(
-                """
-                WITH taken AS (
-                    UPDATE show_seats SET status = 1, hold_id = \(hold.id.rawValue), expires_at = \(hold.expiresAt.storedValue)
-                    WHERE show_id = \(show) AND seat_id = ANY(\(seats))),
-                  added AS (
-                    INSERT INTO holds (id, show_id, user_id, seats, total_amount, currency, created_at, expires_at, status)
-                    VALUES (\(hold.id.rawValue), \(show), \(user), \(draft.linesJSON), \(hold.total.amount),
-                            \(hold.total.currency), \(hold.createdAt.storedValue), \(hold.expiresAt.storedValue), 'active')),
-                  event AS (
-                    INSERT INTO outbox (event, payload, created_at) VALUES ('hold_created', \(draft.eventJSON), \(at))),
-                  bumped AS (UPDATE shows SET seat_version = seat_version + 1 WHERE id = \(show) RETURNING seat_version)
-                SELECT seat_version, pg_notify(\(Self.channel), seat_version::text || ' ' || \(notice))::text FROM bumped
-                """, as: (Int64, String?).self, logger: logger)
-            return versions.first?.0 ?? 0
+        // One statement, one round trip: the function `marquee_hold` (migration 013) does it all.
+        let rows = try await database.client.rows(
+            """
+            SELECT outcome, detail, version FROM marquee_hold(
+              \(hold.id.rawValue), \(show), \(user), \(seats), \(draft.linesJSON), \(hold.total.amount),
+              \(hold.total.currency), \(hold.createdAt.storedValue), \(hold.expiresAt.storedValue), \(at),
+              \(draft.maxLiveHolds), \(draft.eventJSON), \(Self.notice(show: hold.showId, seats: changed)))
+            """, as: (String, String?, Int64).self, logger: logger)
+        guard let (outcome, detail, version) = rows.first else {
+            throw UnexpectedAnswer("marquee_hold answered nothing")
+        }
+        switch outcome {
+        case "held": break
+        case "hold_exists": throw BookingError.holdExists(Hold.ID(detail ?? ""))
+        case "hold_limit": throw BookingError.holdLimitReached(max: draft.maxLiveHolds)
+        default:
+            let taken = (detail ?? "").split(separator: ",").map { Seat.ID(String($0)) }
+            throw BookingError.seatsUnavailable(unavailable: taken, suggested: [])
         }
         return SeatDelta(showId: hold.showId, version: version, seats: changed)
     }
@@ -130,7 +120,7 @@ public struct PostgresSeatLedger: SeatLedger {
     }
 
     /// Ends live holds whose rows this transaction has locked: frees the seats they
-    /// still own (locked in (show, seat) order), records why, bumps each show once.
+    /// still own (locked in (show, seat) order), records why, announces each show's change.
     private func end(_ holds: [(Hold.ID, Show.ID)], as status: Hold.Status, now: Date, _ connection: PostgresConnection)
         async throws -> [SeatDelta]
     {
@@ -141,9 +131,10 @@ public struct PostgresSeatLedger: SeatLedger {
             SELECT show_id, seat_id, hold_id FROM show_seats WHERE hold_id = ANY(\(ids)) AND status = 1
             ORDER BY show_id, seat_id FOR UPDATE
             """, as: (String, String, String).self, logger: logger)
+        let version = try await Self.nextVersion(connection, logger: logger)
         try await connection.run(
             """
-            UPDATE show_seats SET status = 0, hold_id = NULL, expires_at = NULL
+            UPDATE show_seats SET status = 0, hold_id = NULL, expires_at = NULL, version = \(version)
             WHERE hold_id = ANY(\(ids)) AND status = 1
             """, logger: logger)
         try await connection.run(
@@ -160,22 +151,26 @@ public struct PostgresSeatLedger: SeatLedger {
         for row in owned { freedByShow[row.0, default: [:]][Seat.ID(row.1)] = .available }
         var deltas: [SeatDelta] = []
         for show in freedByShow.keys.sorted() {
-            deltas.append(try await Self.bump(Show.ID(show), seats: freedByShow[show]!, connection, logger: logger))
+            deltas.append(
+                try await Self.announce(
+                    Show.ID(show), version: version, seats: freedByShow[show]!, connection, logger: logger))
         }
         return deltas
     }
 
-    /// The show's next seat version, announced to every instance with the seats it changed.
-    static func bump(_ show: Show.ID, seats: [Seat.ID: SeatState], _ connection: PostgresConnection, logger: Logger)
-        async throws -> SeatDelta
-    {
-        let notice = notice(show: show, seats: seats)
-        let rows: [(Int64, String?)] = try await connection.rows(
-            """
-            WITH bumped AS (UPDATE shows SET seat_version = seat_version + 1 WHERE id = \(show.rawValue) RETURNING seat_version)
-            SELECT seat_version, pg_notify(\(channel), seat_version::text || ' ' || \(notice))::text FROM bumped
-            """, as: (Int64, String?).self, logger: logger)
-        return SeatDelta(showId: show, version: rows.first?.0 ?? 0, seats: seats)
+    /// The number of the next seat change; draw it only with the changed seats locked.
+    static func nextVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        try await connection.rows("SELECT nextval('seat_versions')", as: Int64.self, logger: logger).first ?? 0
+    }
+
+    /// Tells every instance (on commit) which seats of a show changed, and to what.
+    static func announce(
+        _ show: Show.ID, version: Int64, seats: [Seat.ID: SeatState], _ connection: PostgresConnection, logger: Logger
+    ) async throws -> SeatDelta {
+        try await connection.run(
+            "SELECT pg_notify(\(channel), \(String(version) + " " + notice(show: show, seats: seats)))::text",
+            logger: logger)
+        return SeatDelta(showId: show, version: version, seats: seats)
     }
 
     // MARK: Reading
@@ -184,19 +179,21 @@ public struct PostgresSeatLedger: SeatLedger {
         // One statement, one snapshot: the version and the seats agree.
         let rows = try await database.client.rows(
             """
-            SELECT sh.seat_version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
+            SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
             FROM shows sh LEFT JOIN show_seats s ON s.show_id = sh.id LEFT JOIN holds h ON h.id = s.hold_id
             WHERE sh.id = \(show.rawValue)
-            """, as: (Int64, String?, Int?, String?, Double?, String?).self, logger: logger)
-        guard let first = rows.first else { return nil }
+            """, as: (Int64?, String?, Int?, String?, Double?, String?).self, logger: logger)
+        guard !rows.isEmpty else { return nil }
         var seats: [Seat.ID: SeatState] = [:]
+        var stamps: [Seat.ID: Int64] = [:]
         for row in rows {
             guard let seat = row.1, let status = row.2 else { continue }
             seats[Seat.ID(seat)] = SeatState(
                 status: SeatStatus(code: status) ?? .blocked, holdId: row.3.map { Hold.ID($0) },
                 holderId: row.5.map { User.ID($0) }, expiresAt: row.4.map { Date(storedValue: $0) })
+            stamps[Seat.ID(seat)] = row.0 ?? 0
         }
-        return ShowSeats(showId: show, version: first.0, seats: seats)
+        return ShowSeats(showId: show, version: stamps.values.max() ?? 0, seats: seats, stamps: stamps)
     }
 
     static func fetchRecord(_ id: Hold.ID, lock: Bool, _ connection: PostgresConnection, logger: Logger) async throws
