@@ -165,7 +165,7 @@ public enum LedgerResult: Sendable {
     case confirmed(Booking, SeatDelta)
     case cancelled(RefundRecord, SeatDelta?)
 
-    var deltas: [SeatDelta] {
+    public var deltas: [SeatDelta] {
         switch self {
         case .held(_, let delta): [delta]
         case .released(_, let delta): delta.map { [$0] } ?? []

@@ -20,7 +20,10 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
     private let ids: any IdentifierSource
 
     public init(path: String, clock: any TimeSource, ids: any IdentifierSource) throws {
-        queue = try DatabaseQueue(path: path)
+        // Several instances on one machine may share the sandbox's file: wait for each other's writes.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
         self.clock = clock
         self.ids = ids
         try queue.write { db in

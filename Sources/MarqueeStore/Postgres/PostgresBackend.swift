@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// A PostgreSQL database shared by any number of Marquee instances: a pool of
 /// connections, migrated on open, and one extra connection that listens for seat
@@ -16,6 +17,7 @@ public final class PostgresBackend: Sendable {
     let url: String
     let connection: PostgresClient.Configuration
     let logger: Logger
+    let announcer: SeatAnnouncer
     private let running: Task<Void, Never>
 
     /// Connects (lazily: the pool opens connections on demand) and applies pending migrations.
@@ -29,6 +31,7 @@ public final class PostgresBackend: Sendable {
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
+        announcer = SeatAnnouncer(client: client, logger: logger)
         running = Task { await client.run() }
         do {
             try await PostgresMigrations.migrate(self)
@@ -206,4 +209,63 @@ extension PostgresClient {
 extension PSQLError {
     /// The SQLSTATE the server answered, e.g. 23505 for a unique violation.
     var sqlState: String? { serverInfo?[.sqlState] }
+}
+
+/// Sends committed seat changes to every instance (NOTIFY marquee_seats), many
+/// per transaction, from one task per instance. A transaction that NOTIFYs holds
+/// a cluster-wide lock through its commit, so announcing outside the changes'
+/// own transactions keeps their commits parallel. An instance that dies between
+/// a commit and its announcement leaves the others' boards behind on those
+/// seats; a held seat frees itself on the boards when its hold runs out, and the
+/// database still decides every hold.
+final class SeatAnnouncer: Sendable {
+    private struct State {
+        var pending: [String] = []
+        var sending = false
+    }
+    private let state = Mutex(State())
+    private let client: PostgresClient
+    private let logger: Logger
+
+    init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    func announce(_ deltas: [SeatDelta]) {
+        guard !deltas.isEmpty else { return }
+        let payloads = deltas.map {
+            String($0.version) + " " + PostgresSeatLedger.notice(show: $0.showId, seats: $0.seats)
+        }
+        let start = state.withLock { state -> Bool in
+            state.pending += payloads
+            if state.sending { return false }
+            state.sending = true
+            return true
+        }
+        if start { Task { await self.send() } }
+    }
+
+    private func send() async {
+        while true {
+            let batch = state.withLock { state -> [String] in
+                if state.pending.isEmpty {
+                    state.sending = false
+                    return []
+                }
+                let batch = Array(state.pending.prefix(500))
+                state.pending.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                _ = try await client.query(
+                    "SELECT pg_notify(\(PostgresSeatLedger.channel), payload)::text FROM unnest(\(batch)) AS payload",
+                    logger: logger
+                ).collect()
+            } catch {
+                logger.error("announcing seat changes failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+    }
 }

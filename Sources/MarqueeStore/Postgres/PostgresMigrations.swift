@@ -156,11 +156,11 @@ enum PostgresMigrations {
             CREATE FUNCTION marquee_hold(
                 p_hold TEXT, p_show TEXT, p_user TEXT, p_seats TEXT[], p_lines TEXT, p_amount BIGINT,
                 p_currency TEXT, p_created DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_now DOUBLE PRECISION,
-                p_max BIGINT, p_event TEXT, p_notice TEXT)
+                p_max BIGINT, p_event TEXT)
             RETURNS TABLE (outcome TEXT, detail TEXT, version BIGINT) LANGUAGE plpgsql AS $$
             -- The whole hold in one round trip (the statement is its own transaction):
             -- the buyer's advisory lock, the hold limits, the seats locked in seat order,
-            -- all-or-nothing, numbered, recorded and announced. Each query below sees
+            -- all-or-nothing, numbered and recorded. Each query below sees
             -- what committed before it ran (READ COMMITTED, a volatile function).
             DECLARE
                 existing TEXT;
@@ -197,7 +197,6 @@ enum PostgresMigrations {
                 INSERT INTO holds (id, show_id, user_id, seats, total_amount, currency, created_at, expires_at, status)
                 VALUES (p_hold, p_show, p_user, p_lines, p_amount, p_currency, p_created, p_expires, 'active');
                 INSERT INTO outbox (event, payload, created_at) VALUES ('hold_created', p_event, p_now);
-                PERFORM pg_notify('marquee_seats', v::text || ' ' || p_notice);
                 RETURN QUERY SELECT 'held'::text, NULL::text, v;
             END
             $$

@@ -9,9 +9,11 @@ import PostgresNIO
 /// circle: the buyer's advisory lock, hold rows (or a booking row), then seat
 /// rows sorted by (show, seat). Each change is numbered from the
 /// `seat_versions` sequence while its seats are locked (so a seat's later
-/// changes always carry larger numbers, with no per-show row to queue on) and
-/// NOTIFYs `marquee_seats` in its transaction, so the other instances hear of
-/// it on commit.
+/// changes always carry larger numbers, with no per-show row to queue on).
+/// Once committed, it is announced on `marquee_seats` by the `SeatAnnouncer`,
+/// in batches and outside the change's transaction: PostgreSQL serialises the
+/// commits of every transaction that NOTIFYs, which would put all writes of all
+/// instances in one line.
 public struct PostgresSeatLedger: SeatLedger {
     static let channel = "marquee_seats"
     let database: PostgresBackend
@@ -35,9 +37,12 @@ public struct PostgresSeatLedger: SeatLedger {
     }
 
     /// One command in its own transaction; a broken rule is its result, not an error.
+    /// What it changed is announced to the other instances after it committed.
     private func outcome(_ command: LedgerCommand) async throws -> Result<LedgerResult, BookingError> {
         do {
-            return .success(try await run(command))
+            let result = try await run(command)
+            database.announcer.announce(result.deltas)
+            return .success(result)
         } catch let error as BookingError {
             return .failure(error)
         }
@@ -71,7 +76,7 @@ public struct PostgresSeatLedger: SeatLedger {
             SELECT outcome, detail, version FROM marquee_hold(
               \(hold.id.rawValue), \(show), \(user), \(seats), \(draft.linesJSON), \(hold.total.amount),
               \(hold.total.currency), \(hold.createdAt.storedValue), \(hold.expiresAt.storedValue), \(at),
-              \(draft.maxLiveHolds), \(draft.eventJSON), \(Self.notice(show: hold.showId, seats: changed)))
+              \(draft.maxLiveHolds), \(draft.eventJSON))
             """, as: (String, String?, Int64).self, logger: logger)
         guard let (outcome, detail, version) = rows.first else {
             throw UnexpectedAnswer("marquee_hold answered nothing")
@@ -163,14 +168,11 @@ public struct PostgresSeatLedger: SeatLedger {
         try await connection.rows("SELECT nextval('seat_versions')", as: Int64.self, logger: logger).first ?? 0
     }
 
-    /// Tells every instance (on commit) which seats of a show changed, and to what.
+    /// The change a transaction made, for `announce` once it has committed.
     static func announce(
         _ show: Show.ID, version: Int64, seats: [Seat.ID: SeatState], _ connection: PostgresConnection, logger: Logger
     ) async throws -> SeatDelta {
-        try await connection.run(
-            "SELECT pg_notify(\(channel), \(String(version) + " " + notice(show: show, seats: seats)))::text",
-            logger: logger)
-        return SeatDelta(showId: show, version: version, seats: seats)
+        SeatDelta(showId: show, version: version, seats: seats)
     }
 
     // MARK: Reading
