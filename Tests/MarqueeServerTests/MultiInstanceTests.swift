@@ -35,7 +35,9 @@ import Testing
         let show = try await DurabilityTests.futureShow(in: .postgres(url: url, poolSize: 2), seats: 100)
         let ports = [Int.random(in: 20000...29999), Int.random(in: 30000...39999)]
         let instances = try ports.map { port in
-            try Self.start(binary, ["serve", "--port", "\(port)", "--hold-ttl", "\(Self.holdTTL)"], environment)
+            try Self.start(
+                binary, ["serve", "--port", "\(port)", "--hold-ttl", "\(Self.holdTTL)"], environment,
+                log: directory.appendingPathComponent("instance-\(port).log").path)
         }
         defer { for process in instances where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let bases = ports.map { "http://127.0.0.1:\($0)" }
@@ -45,17 +47,28 @@ import Testing
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 300)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            try await storm(Client(http: http), bases: bases, ports: ports, instances: instances, show: show, url: url)
+            try await storm(
+                Client(http: http), bases: bases, ports: ports, instances: instances, show: show, url: url,
+                directory: directory)
         } catch {
             try? await http.shutdown()
             throw error
         }
         try await http.shutdown()
+        // The survivor stops cleanly on SIGTERM: its live streams and its LISTEN connection end.
+        kill(instances[0].processIdentifier, SIGTERM)
+        do {
+            try await Self.eventually(seconds: 15) { !instances[0].isRunning }
+        } catch {
+            print("instance A did not stop; its log is in \(directory.path)")
+            throw error
+        }
+        #expect(instances[0].terminationReason == .exit && instances[0].terminationStatus == 0)
     }
 
-    private func storm(_ api: Client, bases: [String], ports: [Int], instances: [Process], show: String, url: String)
-        async throws
-    {
+    private func storm(
+        _ api: Client, bases: [String], ports: [Int], instances: [Process], show: String, url: String, directory: URL
+    ) async throws {
 
         // A watcher on instance A sees a hold made through instance B within a second.
         let watcherToken = try await api.register(bases[1], "watcher")
@@ -259,12 +272,18 @@ import Testing
         }
     }
 
-    static func start(_ binary: URL, _ arguments: [String], _ environment: [String: String]) throws -> Process {
+    static func start(_ binary: URL, _ arguments: [String], _ environment: [String: String], log: String? = nil)
+        throws -> Process
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
+        if let log, FileManager.default.createFile(atPath: log, contents: nil) {
+            process.standardOutput = FileHandle(forWritingAtPath: log)
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
