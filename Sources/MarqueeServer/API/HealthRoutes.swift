@@ -10,7 +10,10 @@ struct HealthRoutes {
             try APIJSON.response(["status": "ok"])
         }
         router.get("health/ready") { _, _ in
-            guard let applied = try? await stores.appliedMigrations(), applied.count == stores.knownMigrations.count
+            // Ready when every migration this build knows is applied: during a rolling upgrade the old
+            // instances stay ready on a schema that a newer build has already extended.
+            guard let applied = try? await stores.appliedMigrations(),
+                Set(stores.knownMigrations).isSubset(of: applied)
             else {
                 throw Problem(
                     .serviceUnavailable, code: "not_ready", detail: "the database is not migrated or not reachable")

@@ -41,10 +41,27 @@ public final class PostgresBackend: Sendable {
         }
     }
 
-    /// Closes the pool: waits for queries in flight, then ends the connections.
-    public func close() async {
+    /// Closes the pool: waits for queries in flight, then ends the connections,
+    /// giving up after `timeout` so that a stuck connection cannot keep a stopping
+    /// process alive.
+    public func close(timeout: Duration = .seconds(5)) async {
         running.cancel()
-        await running.value
+        let running = running
+        let once = Once()
+        let logger = logger
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Task {
+                await running.value
+                if once.first() { continuation.resume() }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if once.first() {
+                    logger.warning("the PostgreSQL pool did not close in time; stopping anyway")
+                    continuation.resume()
+                }
+            }
+        }
     }
 
     /// `postgres://user:password@host:port/database?sslmode=disable|require`.
@@ -266,6 +283,17 @@ final class SeatAnnouncer: Sendable {
             } catch {
                 logger.error("announcing seat changes failed", metadata: ["error": "\(String(reflecting: error))"])
             }
+        }
+    }
+}
+
+/// True for the first caller only.
+final class Once: Sendable {
+    private let done = Mutex(false)
+    func first() -> Bool {
+        done.withLock { done in
+            defer { done = true }
+            return !done
         }
     }
 }
