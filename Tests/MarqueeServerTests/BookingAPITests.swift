@@ -191,7 +191,7 @@ import Testing
             }
             try await http.shutdown()
             // Every answer is the booking or "still running"; there is exactly one booking and one charge.
-            #expect(answers.allSatisfy { $0.0 == 201 || $0.0 == 409 })
+            #expect(answers.allSatisfy { $0.0 == 201 || $0.0 == 409 }, "\(answers.map(\.0).sorted())")
             #expect(Set(answers.compactMap(\.1)).count == 1)
             #expect(try await box.strings("SELECT CAST(COUNT(*) AS TEXT) FROM bookings") == ["1"])
             #expect(try await box.sandboxPayments.payments().count == 1)

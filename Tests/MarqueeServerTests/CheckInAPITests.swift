@@ -97,11 +97,11 @@ import Testing
                 )
             }
             let key = box.ticketSigner.publicKey
-            let (ok, output) = try run(["verify-ticket", code, "--public-key", key])
+            let (ok, output) = try run(["verify-ticket", code, "--public-key=\(key)"])  // "=": a key may start with "-"
             #expect(ok == 0)
             #expect(output.contains("VALID") && output.contains("seat E5"))
             let (bad, _) = try run([
-                "verify-ticket", code.replacingOccurrences(of: ".", with: "x."), "--public-key", key,
+                "verify-ticket", code.replacingOccurrences(of: ".", with: "x."), "--public-key=\(key)",
             ])
             #expect(bad == 1)
         }

@@ -46,7 +46,7 @@ enum TestBoxOffice {
         configuration.bcryptCost = 4
         configuration.tokenSecret = secret
         configuration.logLevel = .warning
-        configuration.databasePoolSize = 4
+        configuration.databasePoolSize = 8
         return configuration
     }
 

@@ -122,7 +122,7 @@ public actor ScratchPostgres {
                 owner + ["\(bin)/initdb", "-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync", "-N"])
             let port = freePort()
             let options = [
-                "-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c max_connections=400",
+                "-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c max_connections=1000",
                 "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c shared_buffers=64MB",
             ].joined(separator: " ")
             try run(owner + ["\(bin)/pg_ctl", "-D", data, "-o", options, "-l", directory + "/log", "-w", "start"])

@@ -202,6 +202,56 @@ enum PostgresMigrations {
             $$
             """
         ),
+        (
+            "014_release_function",
+            """
+            CREATE FUNCTION marquee_release(p_hold TEXT, p_user TEXT, p_now DOUBLE PRECISION)
+            RETURNS TABLE (
+                outcome TEXT, show_id TEXT, seats TEXT, total_amount BIGINT, currency TEXT,
+                created_at DOUBLE PRECISION, expires_at DOUBLE PRECISION, status TEXT, version BIGINT, freed TEXT)
+            LANGUAGE plpgsql AS $$
+            #variable_conflict use_column
+            -- A buyer letting go of a hold, in one round trip: the hold row, then its seats
+            -- in seat order, freed, numbered and recorded with a hold_released event (or
+            -- hold_expired when its time had already run out).
+            DECLARE
+                h holds%ROWTYPE;
+                ended TEXT;
+                seat_ids TEXT[];
+                v BIGINT := 0;
+            BEGIN
+                SELECT * INTO h FROM holds WHERE id = p_hold FOR UPDATE;
+                IF NOT FOUND OR h.user_id <> p_user THEN
+                    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text, 0::bigint, NULL::text,
+                        0::float8, 0::float8, NULL::text, 0::bigint, NULL::text;
+                    RETURN;
+                END IF;
+                IF h.status <> 'active' THEN
+                    RETURN QUERY SELECT 'ended'::text, h.show_id, h.seats, h.total_amount, h.currency,
+                        h.created_at, h.expires_at, h.status, 0::bigint, NULL::text;
+                    RETURN;
+                END IF;
+                ended := CASE WHEN h.expires_at <= p_now THEN 'expired' ELSE 'released' END;
+                SELECT array_agg(l.seat_id ORDER BY l.seat_id) INTO seat_ids FROM (
+                    SELECT s.seat_id FROM show_seats s WHERE s.show_id = h.show_id AND s.hold_id = p_hold AND s.status = 1
+                    ORDER BY s.seat_id FOR UPDATE) l;
+                IF seat_ids IS NOT NULL THEN
+                    v := nextval('seat_versions');
+                    UPDATE show_seats s SET status = 0, hold_id = NULL, expires_at = NULL, version = v
+                    WHERE s.show_id = h.show_id AND s.seat_id = ANY(seat_ids);
+                END IF;
+                UPDATE holds SET status = ended, ended_at = p_now WHERE id = p_hold;
+                INSERT INTO outbox (event, payload, created_at) VALUES (
+                    CASE ended WHEN 'expired' THEN 'hold_expired' ELSE 'hold_released' END,
+                    jsonb_build_object('hold_id', p_hold, 'seat_ids', coalesce(array_to_string(seat_ids, ','), ''),
+                        'show_id', h.show_id)::text,
+                    p_now);
+                RETURN QUERY SELECT 'released'::text, h.show_id, h.seats, h.total_amount, h.currency,
+                    h.created_at, h.expires_at, ended, v, array_to_string(seat_ids, ',');
+            END
+            $$
+            """
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }

@@ -94,20 +94,27 @@ public struct PostgresSeatLedger: SeatLedger {
 
     // MARK: Release and expiry
 
+    /// One round trip: the function `marquee_release` (migration 014).
     private func release(_ id: Hold.ID, by user: User.ID, now: Date) async throws -> LedgerResult {
-        try await database.transaction { connection in
-            guard var record = try await Self.fetchRecord(id, lock: true, connection, logger: logger),
-                record.userId == user
-            else { throw BookingError.notFound("hold", id.rawValue) }
-            switch record.status {
-            case .confirmed: throw BookingError.holdNotActive(id, .confirmed)
-            case .released, .expired: return .released(record, nil)
-            case .active:
-                record.status = record.expiresAt <= now ? .expired : .released
-                let deltas = try await end([(id, record.showId)], as: record.status, now: now, connection)
-                return .released(record, deltas.first)
-            }
-        }
+        let rows = try await database.client.rows(
+            """
+            SELECT outcome, show_id, seats, total_amount, currency, created_at, expires_at, status, version, freed
+            FROM marquee_release(\(id.rawValue), \(user.rawValue), \(now.storedValue))
+            """, as: (String, String?, String?, Int64, String?, Double, Double, String?, Int64, String?).self,
+            logger: logger)
+        guard let row = rows.first else { throw UnexpectedAnswer("marquee_release answered nothing") }
+        guard row.0 != "not_found", let show = row.1, let lines = row.2, let currency = row.4, let status = row.7
+        else { throw BookingError.notFound("hold", id.rawValue) }
+        let record = HoldRecord(
+            id: id, showId: Show.ID(show), userId: user, linesJSON: lines,
+            total: Money(amount: row.3, currency: currency),
+            createdAt: Date(storedValue: row.5), expiresAt: Date(storedValue: row.6),
+            status: Hold.Status(rawValue: status) ?? .expired)
+        if record.status == .confirmed { throw BookingError.holdNotActive(id, .confirmed) }
+        guard row.0 == "released", let freed = row.9, !freed.isEmpty else { return .released(record, nil) }
+        let seats = Dictionary(
+            uniqueKeysWithValues: freed.split(separator: ",").map { (Seat.ID(String($0)), SeatState.available) })
+        return .released(record, SeatDelta(showId: record.showId, version: row.8, seats: seats))
     }
 
     private func expire(now: Date, limit: Int) async throws -> LedgerResult {
