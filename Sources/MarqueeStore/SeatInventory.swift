@@ -9,7 +9,10 @@ import Synchronization
 /// transaction (group commit). On PostgreSQL each write is its own transaction
 /// and changes also arrive from other instances (`absorb`); every board seat
 /// remembers the show version that last set it, so changes applied out of order
-/// never let an older state win.
+/// never let an older state win. A board that has not been compared with the
+/// database for `refreshAfter` is re-read in the background when next used, so
+/// a change whose announcement never came (its instance died between commit and
+/// NOTIFY) is seen within that time.
 public final class SeatInventory: Sendable {
     public let ledger: any SeatLedger
     public let clock: any TimeSource
@@ -17,12 +20,18 @@ public final class SeatInventory: Sendable {
     public let policy: HoldPolicy
     let logger: Logger
     let maxBatch: Int
+    /// On a shared database, how old a board may get before it is compared with the
+    /// database again; nil on SQLite, where this instance is the only writer.
+    let refreshAfter: TimeInterval?
 
     private struct Board: Sendable {
         var seats: ShowSeats
         /// The version that last set each seat; seats not listed were set at or before `loadedAt`.
         var stamps: [Seat.ID: Int64] = [:]
         let loadedAt: Int64
+        /// When the board was last read from the database.
+        var checkedAt: Date
+        var refreshing = false
     }
 
     private struct Boards: Sendable {
@@ -38,8 +47,9 @@ public final class SeatInventory: Sendable {
 
     public init(
         ledger: any SeatLedger, clock: any TimeSource, ids: any IdentifierSource, policy: HoldPolicy,
-        logger: Logger = Logger(label: "marquee.inventory"), maxBatch: Int = 256
+        logger: Logger = Logger(label: "marquee.inventory"), maxBatch: Int = 256, refreshAfter: TimeInterval = 30
     ) {
+        self.refreshAfter = ledger.groupsCommits ? nil : refreshAfter
         self.ledger = ledger
         self.clock = clock
         self.ids = ids
@@ -82,9 +92,56 @@ public final class SeatInventory: Sendable {
 
     /// The seats of a show as of the latest committed change.
     public func seats(of show: Show.ID) async throws -> ShowSeats? {
-        if let board = boards.withLock({ $0.shows[show]?.seats }) { return board }
+        let now = clock.now
+        let (board, stale) = boards.withLock { boards -> (ShowSeats?, Bool) in
+            guard let board = boards.shows[show] else { return (nil, false) }
+            guard let refreshAfter, !board.refreshing, now.timeIntervalSince(board.checkedAt) >= refreshAfter else {
+                return (board.seats, false)
+            }
+            boards.shows[show]?.refreshing = true
+            return (board.seats, true)
+        }
+        if stale { Task { await self.refresh(show) } }
+        if let board { return board }
         guard case .loaded(let seats) = try await submit(.load(show)).get() else { return nil }
         return seats
+    }
+
+    /// Reads a show's seats again and takes every seat the database changed after
+    /// the board last heard of it; watchers are told what changed.
+    func refresh(_ show: Show.ID) async {
+        var loaded: ShowSeats?
+        do {
+            if case .success(.loaded(let seats)) = try await ledger.apply([.load(show)])[0] { loaded = seats }
+        } catch {
+            logger.warning("re-reading a seat board failed", metadata: ["show": "\(show)", "error": "\(error)"])
+        }
+        let now = clock.now
+        let change = boards.withLock { boards -> SeatDelta? in
+            guard var board = boards.shows[show] else { return nil }
+            board.refreshing = false
+            board.checkedAt = now
+            var changed: [Seat.ID: SeatState] = [:]
+            if let loaded {
+                for (seat, state) in loaded.seats {
+                    let stamp = loaded.stamps[seat] ?? loaded.version
+                    guard stamp > (board.stamps[seat] ?? board.loadedAt) else { continue }
+                    board.stamps[seat] = stamp
+                    if board.seats.seats[seat] != state {
+                        board.seats.seats[seat] = state
+                        changed[seat] = state
+                    }
+                }
+                board.seats.version = max(board.seats.version, loaded.version)
+            }
+            boards.shows[show] = board
+            return changed.isEmpty ? nil : SeatDelta(showId: show, version: board.seats.version, seats: changed)
+        }
+        guard let change else { return }
+        logger.notice(
+            "seat board was behind the database (a change was never announced)",
+            metadata: ["show": "\(show)", "seats": "\(change.seats.count)"])
+        for observer in observers.withLock({ $0 }) { observer([change]) }
     }
 
     /// The current version of a show's seats, nil until its board is loaded.
@@ -263,7 +320,7 @@ public final class SeatInventory: Sendable {
             if case .loaded(let seats?) = result { loaded.append(seats) }
             deltas += result.deltas
         }
-        if !loaded.isEmpty { install(loaded) }
+        if !loaded.isEmpty { install(loaded, at: clock.now) }
         let changes = merge(deltas)
         if !changes.isEmpty {
             for observer in observers.withLock({ $0 }) { observer(changes) }
@@ -271,11 +328,12 @@ public final class SeatInventory: Sendable {
     }
 
     /// Boards read from the database, with any newer change heard meanwhile replayed on top.
-    private func install(_ loaded: [ShowSeats]) {
+    private func install(_ loaded: [ShowSeats], at now: Date) {
         boards.withLock { boards in
             for seats in loaded where boards.shows[seats.showId] == nil {
                 var board = Board(
-                    seats: seats, stamps: seats.stamps, loadedAt: seats.stamps.isEmpty ? seats.version : 0)
+                    seats: seats, stamps: seats.stamps, loadedAt: seats.stamps.isEmpty ? seats.version : 0,
+                    checkedAt: now)
                 for delta in boards.recent where delta.showId == seats.showId && delta.version > seats.version {
                     Self.merge(delta, into: &board)
                 }

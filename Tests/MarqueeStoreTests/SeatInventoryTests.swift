@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MarqueeCore
 import MarqueeStore
+import Synchronization
 import Testing
 
 @Suite struct SeatInventoryTests {
@@ -234,6 +235,43 @@ import Testing
                 index: fixture.screen.layout.indexById(),
                 for: "alice")
         }
+    }
+
+    /// Another instance changed seats and died before announcing them: this
+    /// instance's board is wrong until it is next compared with the database,
+    /// at most `refreshAfter` (30 s) later. PostgreSQL only: on SQLite the
+    /// instance is the only writer.
+    @Test(arguments: StoreBackend.testable.filter { $0 == .postgres })
+    func aBoardCatchesUpWithChangesThatWereNeverAnnounced(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
+        let mine = try await fixture.hold(["A1"], for: "alice")
+        let heard = Mutex<[SeatDelta]>([])
+        fixture.inventory.observe { deltas in heard.withLock { $0 += deltas } }
+        // The other instance: same database, nobody hears its changes.
+        let other = SeatInventory(
+            ledger: fixture.stores.ledger, clock: fixture.clock, ids: RandomIdentifierSource(),
+            policy: HoldPolicy())
+        _ = try await other.release(mine.id, by: "alice")
+        let theirs = try await other.hold(
+            seatIds: ["B1"], of: fixture.show, layout: fixture.screen.layout, index: fixture.screen.layout.indexById(),
+            for: "bob")
+        var board = try #require(try await fixture.inventory.seats(of: fixture.show.id))
+        #expect(board.seats["A1"]?.status == .held && board.seats["B1"]?.status == .available)
+
+        fixture.clock.advance(by: 31)
+        _ = try await fixture.inventory.seats(of: fixture.show.id)  // stale: starts the re-read
+        for _ in 0..<100 {
+            board = try #require(try await fixture.inventory.seats(of: fixture.show.id))
+            if board.seats["A1"]?.status == .available { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(board.seats["A1"] == .available)
+        #expect(board.seats["B1"]?.holdId == theirs.id && board.seats["B1"]?.holderId == "bob")
+        // Live watchers hear exactly what changed.
+        let told = heard.withLock { $0 }.flatMap(\.seats)
+        #expect(Set(told.map(\.key)) == ["A1", "B1"])
+        // And the freed seat sells again through this instance.
+        _ = try await fixture.hold(["A1"], for: "carol")
     }
 }
 

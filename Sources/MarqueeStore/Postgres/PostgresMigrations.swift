@@ -252,6 +252,53 @@ enum PostgresMigrations {
             $$
             """
         ),
+        (
+            "015_expire_function",
+            """
+            CREATE FUNCTION marquee_expire(p_now DOUBLE PRECISION, p_limit BIGINT)
+            RETURNS TABLE (hold_id TEXT, show_id TEXT, seat_id TEXT, version BIGINT) LANGUAGE plpgsql AS $$
+            #variable_conflict use_column
+            -- The expiry sweep in one round trip: up to p_limit holds whose time is up
+            -- (skipping any another instance is ending right now), then the seats they
+            -- still own in (show, seat) order, freed under one number, with a
+            -- hold_expired event per hold. One row per freed seat; a hold that owned
+            -- no seat any more (a newer hold took them) comes back with no seat.
+            DECLARE
+                due TEXT[];
+                v BIGINT;
+            BEGIN
+                SELECT array_agg(d.id) INTO due FROM (
+                    SELECT h.id FROM holds h WHERE h.status = 'active' AND h.expires_at <= p_now
+                    ORDER BY h.expires_at LIMIT p_limit FOR UPDATE SKIP LOCKED) d;
+                IF due IS NULL THEN
+                    RETURN;
+                END IF;
+                PERFORM 1 FROM show_seats s WHERE s.hold_id = ANY(due) AND s.status = 1
+                ORDER BY s.show_id, s.seat_id FOR UPDATE;
+                v := nextval('seat_versions');
+                RETURN QUERY
+                WITH owned AS (
+                    SELECT s.show_id, s.seat_id, s.hold_id FROM show_seats s WHERE s.hold_id = ANY(due) AND s.status = 1),
+                  freed AS (
+                    UPDATE show_seats s SET status = 0, hold_id = NULL, expires_at = NULL, version = v
+                    FROM owned o WHERE s.show_id = o.show_id AND s.seat_id = o.seat_id
+                    RETURNING o.hold_id, o.show_id, o.seat_id),
+                  ended AS (
+                    UPDATE holds h SET status = 'expired', ended_at = p_now WHERE h.id = ANY(due)
+                    RETURNING h.id, h.show_id),
+                  events AS (
+                    INSERT INTO outbox (event, payload, created_at)
+                    SELECT 'hold_expired', jsonb_build_object(
+                        'hold_id', e.id,
+                        'seat_ids', coalesce(
+                            (SELECT string_agg(o.seat_id, ',' ORDER BY o.seat_id) FROM owned o WHERE o.hold_id = e.id), ''),
+                        'show_id', e.show_id)::text, p_now
+                    FROM ended e)
+                SELECT e.id, e.show_id, f.seat_id, v FROM ended e LEFT JOIN freed f ON f.hold_id = e.id;
+            END
+            $$
+            """
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }

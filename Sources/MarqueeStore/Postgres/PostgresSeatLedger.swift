@@ -117,57 +117,16 @@ public struct PostgresSeatLedger: SeatLedger {
         return .released(record, SeatDelta(showId: record.showId, version: row.8, seats: seats))
     }
 
+    /// One round trip: the function `marquee_expire` (migration 015).
     private func expire(now: Date, limit: Int) async throws -> LedgerResult {
-        try await database.transaction { connection in
-            // Holds another instance is ending right now are skipped, not waited for.
-            let due = try await connection.rows(
-                """
-                SELECT id, show_id FROM holds WHERE status = 'active' AND expires_at <= \(now.storedValue)
-                ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                """, as: (String, String).self, logger: logger)
-            let deltas = try await end(
-                due.map { (Hold.ID($0.0), Show.ID($0.1)) }, as: .expired, now: now, connection)
-            return .expired(deltas, holds: due.count)
-        }
-    }
-
-    /// Ends live holds whose rows this transaction has locked: frees the seats they
-    /// still own (locked in (show, seat) order), records why, announces each show's change.
-    private func end(_ holds: [(Hold.ID, Show.ID)], as status: Hold.Status, now: Date, _ connection: PostgresConnection)
-        async throws -> [SeatDelta]
-    {
-        guard !holds.isEmpty else { return [] }
-        let ids = holds.map(\.0.rawValue)
-        let owned = try await connection.rows(
-            """
-            SELECT show_id, seat_id, hold_id FROM show_seats WHERE hold_id = ANY(\(ids)) AND status = 1
-            ORDER BY show_id, seat_id FOR UPDATE
-            """, as: (String, String, String).self, logger: logger)
-        let version = try await Self.nextVersion(connection, logger: logger)
-        try await connection.run(
-            """
-            UPDATE show_seats SET status = 0, hold_id = NULL, expires_at = NULL, version = \(version)
-            WHERE hold_id = ANY(\(ids)) AND status = 1
-            """, logger: logger)
-        try await connection.run(
-            "UPDATE holds SET status = \(status.rawValue), ended_at = \(now.storedValue) WHERE id = ANY(\(ids))",
-            logger: logger)
-        let event = status == .expired ? "hold_expired" : "hold_released"
-        for (hold, show) in holds {
-            let freed = owned.filter { $0.2 == hold.rawValue }.map { Seat.ID($0.1) }
-            try await connection.run(
-                "INSERT INTO outbox (event, payload, created_at) VALUES (\(event), \(HoldDraft.eventJSON(hold: hold, show: show, user: nil, seats: freed)), \(now.storedValue))",
-                logger: logger)
-        }
-        var freedByShow: [String: [Seat.ID: SeatState]] = [:]
-        for row in owned { freedByShow[row.0, default: [:]][Seat.ID(row.1)] = .available }
-        var deltas: [SeatDelta] = []
-        for show in freedByShow.keys.sorted() {
-            deltas.append(
-                try await Self.announce(
-                    Show.ID(show), version: version, seats: freedByShow[show]!, connection, logger: logger))
-        }
-        return deltas
+        let rows = try await database.client.rows(
+            "SELECT hold_id, show_id, seat_id, version FROM marquee_expire(\(now.storedValue), \(limit))",
+            as: (String, String, String?, Int64).self, logger: logger)
+        var freed: [String: [Seat.ID: SeatState]] = [:]
+        for case (_, let show, let seat?, _) in rows { freed[show, default: [:]][Seat.ID(seat)] = .available }
+        let version = rows.first?.3 ?? 0
+        let deltas = freed.keys.sorted().map { SeatDelta(showId: Show.ID($0), version: version, seats: freed[$0]!) }
+        return .expired(deltas, holds: Set(rows.map(\.0)).count)
     }
 
     /// The number of the next seat change; draw it only with the changed seats locked.
