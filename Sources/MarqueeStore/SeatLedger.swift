@@ -78,7 +78,11 @@ public struct HoldDraft: Sendable {
     /// letters, digits, `-` and `_`, and this runs for every hold and release.
     static func eventJSON(hold: Hold.ID, show: Show.ID, user: User.ID?, seats: [Seat.ID]) -> String {
         func quoted(_ text: String) -> String {
-            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                return "\"" + text + "\""
+            }
+            return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\""
         }
         var members = [
             "\"hold_id\":" + quoted(hold.rawValue),

@@ -18,6 +18,9 @@ public final class PostgresBackend: Sendable {
     let connection: PostgresClient.Configuration
     let logger: Logger
     let announcer: SeatAnnouncer
+    /// Marks this process's announcements, which its own listener skips: it
+    /// applied those changes when it made them.
+    let origin = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private let running: Task<Void, Never>
 
     /// Connects (lazily: the pool opens connections on demand) and applies pending migrations.
@@ -31,7 +34,7 @@ public final class PostgresBackend: Sendable {
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        announcer = SeatAnnouncer(client: client, logger: logger)
+        announcer = SeatAnnouncer(client: client, origin: origin, logger: logger)
         running = Task { await client.run() }
         do {
             try await PostgresMigrations.migrate(self)
@@ -117,7 +120,8 @@ public final class PostgresBackend: Sendable {
             try await withTaskCancellationHandler {
                 try await connection.listen(on: PostgresSeatLedger.channel) { notifications in
                     connected()
-                    for try await notification in notifications {
+                    let mine = origin + " "
+                    for try await notification in notifications where !notification.payload.hasPrefix(mine) {
                         if let delta = PostgresSeatLedger.delta(fromNotification: notification.payload) {
                             changes(delta)
                         }
@@ -242,17 +246,19 @@ final class SeatAnnouncer: Sendable {
     }
     private let state = Mutex(State())
     private let client: PostgresClient
+    private let origin: String
     private let logger: Logger
 
-    init(client: PostgresClient, logger: Logger) {
+    init(client: PostgresClient, origin: String, logger: Logger) {
         self.client = client
+        self.origin = origin
         self.logger = logger
     }
 
     func announce(_ deltas: [SeatDelta]) {
         guard !deltas.isEmpty else { return }
         let payloads = deltas.map {
-            String($0.version) + " " + PostgresSeatLedger.notice(show: $0.showId, seats: $0.seats)
+            origin + " " + String($0.version) + " " + PostgresSeatLedger.notice(show: $0.showId, seats: $0.seats)
         }
         let start = state.withLock { state -> Bool in
             state.pending += payloads

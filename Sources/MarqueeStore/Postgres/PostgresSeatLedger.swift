@@ -228,47 +228,46 @@ public struct PostgresSeatLedger: SeatLedger {
 
     // MARK: Notices
 
-    /// What a NOTIFY carries after the version: the show and its changed seats, or
-    /// no seats when they would not fit in a notification (listeners reload the show).
-    struct Notice: Codable {
-        struct Seat: Codable {
-            var s: Int
-            var h: String?
-            var u: String?
-            var e: Double?
-        }
-        var show: String
-        var seats: [String: Seat]?
-    }
+    /// Separators of a notice: between seats, and between a seat's fields.
+    static let seatSeparator: Character = "\u{1E}"
+    static let fieldSeparator: Character = "\u{1F}"
 
+    /// What a NOTIFY carries after the origin and the version: the show, then per
+    /// changed seat its id, status code, hold, holder and expiry, written by hand
+    /// (every instance reads every change). Only the show, meaning "reload it",
+    /// when the seats would not fit in a notification or an id holds a separator.
     static func notice(show: Show.ID, seats: [MarqueeCore.Seat.ID: SeatState]) -> String {
-        var body = Notice(
-            show: show.rawValue,
-            seats: Dictionary(
-                uniqueKeysWithValues: seats.map {
-                    (
-                        $0.key.rawValue,
-                        Notice.Seat(
-                            s: $0.value.status.code, h: $0.value.holdId?.rawValue, u: $0.value.holderId?.rawValue,
-                            e: $0.value.expiresAt?.storedValue)
-                    )
-                }))
-        if let text = try? JSONText.encode(body), text.utf8.count < 7000 { return text }
-        body.seats = nil
-        return (try? JSONText.encode(body)) ?? "{}"
+        var text = show.rawValue
+        for (id, state) in seats {
+            let fields = [
+                id.rawValue, String(state.status.code), state.holdId?.rawValue ?? "", state.holderId?.rawValue ?? "",
+                state.expiresAt.map { String($0.storedValue) } ?? "",
+            ]
+            if fields.contains(where: { $0.contains(seatSeparator) || $0.contains(fieldSeparator) }) {
+                return show.rawValue
+            }
+            text.append(seatSeparator)
+            text += fields.joined(separator: String(fieldSeparator))
+        }
+        return text.utf8.count < 7000 ? text : show.rawValue
     }
 
-    /// A notification's payload back into a change; a change with no seats means "reload this show".
+    /// A notification's payload (`origin version notice`) back into a change; a
+    /// change with no seats means "reload this show".
     public static func delta(fromNotification payload: String) -> SeatDelta? {
-        guard let space = payload.firstIndex(of: " "), let version = Int64(payload[..<space]),
-            let body = try? JSONText.decode(Notice.self, String(payload[payload.index(after: space)...]))
-        else { return nil }
+        let parts = payload.split(separator: " ", maxSplits: 2)
+        guard parts.count == 3, let version = Int64(parts[1]) else { return nil }
+        let records = parts[2].split(separator: seatSeparator, omittingEmptySubsequences: false)
+        guard let show = records.first, !show.isEmpty else { return nil }
         var seats: [MarqueeCore.Seat.ID: SeatState] = [:]
-        for (id, seat) in body.seats ?? [:] {
-            seats[MarqueeCore.Seat.ID(id)] = SeatState(
-                status: SeatStatus(code: seat.s) ?? .blocked, holdId: seat.h.map { Hold.ID($0) },
-                holderId: seat.u.map { User.ID($0) }, expiresAt: seat.e.map { Date(storedValue: $0) })
+        for record in records.dropFirst() {
+            let field = record.split(separator: fieldSeparator, omittingEmptySubsequences: false)
+            guard field.count == 5, let code = Int(field[1]) else { return nil }
+            seats[MarqueeCore.Seat.ID(String(field[0]))] = SeatState(
+                status: SeatStatus(code: code) ?? .blocked, holdId: field[2].isEmpty ? nil : Hold.ID(String(field[2])),
+                holderId: field[3].isEmpty ? nil : User.ID(String(field[3])),
+                expiresAt: Double(field[4]).map { Date(storedValue: $0) })
         }
-        return SeatDelta(showId: Show.ID(body.show), version: version, seats: seats)
+        return SeatDelta(showId: Show.ID(String(show)), version: version, seats: seats)
     }
 }
