@@ -6,8 +6,10 @@ import Synchronization
 /// The seat-inventory engine: an in-memory board per show that turns away
 /// requests for seats known to be taken, in front of a ledger that decides. On
 /// SQLite all writes go through one queue that commits many of them per
-/// transaction (group commit). On PostgreSQL each write is its own transaction
-/// and changes also arrive from other instances (`absorb`); every board seat
+/// transaction (group commit). On PostgreSQL holds and releases are queued the
+/// same way but up to `lanes` batches run at once (each one transaction), other
+/// writes are their own transactions, and changes also arrive from other
+/// instances (`absorb`); every board seat
 /// remembers the show version that last set it, so changes applied out of order
 /// never let an older state win. A board that has not been compared with the
 /// database for `refreshAfter` is re-read in the background when next used, so
@@ -23,6 +25,8 @@ public final class SeatInventory: Sendable {
     /// On a shared database, how old a board may get before it is compared with the
     /// database again; nil on SQLite, where this instance is the only writer.
     let refreshAfter: TimeInterval?
+    /// How many batches may be written at once: one on SQLite (a single writer).
+    let lanes: Int
 
     private struct Board: Sendable {
         var seats: ShowSeats
@@ -47,9 +51,11 @@ public final class SeatInventory: Sendable {
 
     public init(
         ledger: any SeatLedger, clock: any TimeSource, ids: any IdentifierSource, policy: HoldPolicy,
-        logger: Logger = Logger(label: "marquee.inventory"), maxBatch: Int = 256, refreshAfter: TimeInterval = 30
+        logger: Logger = Logger(label: "marquee.inventory"), maxBatch: Int = 256, refreshAfter: TimeInterval = 30,
+        lanes: Int = 2
     ) {
         self.refreshAfter = ledger.groupsCommits ? nil : refreshAfter
+        self.lanes = ledger.groupsCommits ? 1 : max(1, lanes)
         self.ledger = ledger
         self.clock = clock
         self.ids = ids
@@ -266,21 +272,25 @@ public final class SeatInventory: Sendable {
 
     private struct WriteQueue: Sendable {
         var pending: [Pending] = []
-        var draining = false
+        var drainers = 0
     }
 
     private func submit(_ command: LedgerCommand) async throws -> Result<LedgerResult, BookingError> {
         if !ledger.groupsCommits {
-            // Straight to the database: its row locks order concurrent writers.
-            let results = try await ledger.apply([command])
-            publish(results)
-            return results[0]
+            switch command {
+            case .hold, .release: break
+            default:
+                // Straight to the database: its row locks order concurrent writers.
+                let results = try await ledger.apply([command])
+                publish(results)
+                return results[0]
+            }
         }
         return try await withCheckedThrowingContinuation { continuation in
             let startDrain = queue.withLock { queue in
                 queue.pending.append(Pending(command: command, continuation: continuation))
-                if queue.draining { return false }
-                queue.draining = true
+                if queue.drainers >= lanes { return false }
+                queue.drainers += 1
                 return true
             }
             if startDrain { Task { await self.drain() } }
@@ -292,7 +302,7 @@ public final class SeatInventory: Sendable {
         while true {
             let batch = queue.withLock { queue -> [Pending] in
                 if queue.pending.isEmpty {
-                    queue.draining = false
+                    queue.drainers -= 1
                     return []
                 }
                 let count = min(queue.pending.count, maxBatch)

@@ -31,9 +31,11 @@ struct SeatChangeListener: Service {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 logger.warning("lost the seat change feed; re-reading seats", metadata: ["error": "\(error)"])
             }
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
             inventory.forgetBoards()
             attempt += 1
-            try? await Task.sleep(for: .seconds(min(5, attempt)))
+            let pause = Duration.seconds(min(5, attempt))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
         }
     }
 }

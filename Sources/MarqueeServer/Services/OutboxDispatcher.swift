@@ -92,7 +92,11 @@ struct OutboxDispatcher: Service {
         request.headers.add(
             name: "Marquee-Signature", value: Self.signature(body, timestamp: timestamp, secret: webhookSecret))
         request.body = .bytes(ByteBuffer(data: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        // Cut short by a graceful shutdown: the event stays due and goes out again.
+        let prepared = request
+        let response = try await cancelWhenGracefulShutdown {
+            try await HTTPClient.shared.execute(prepared, timeout: .seconds(10))
+        }
         guard (200..<300).contains(response.status.code) else {
             throw WebhookError(description: "\(url) answered \(response.status.code)")
         }

@@ -77,7 +77,11 @@ final class SandboxWebhookSender: Service, Sendable {
             name: "Sandbox-Signature",
             value: OutboxDispatcher.signature(body, timestamp: Int(clock.now.timeIntervalSince1970), secret: secret))
         request.body = .bytes(json.buffer)
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        // A stopping server may no longer answer: give up at once rather than hold up the shutdown.
+        let prepared = request
+        let response = try await cancelWhenGracefulShutdown {
+            try await HTTPClient.shared.execute(prepared, timeout: .seconds(10))
+        }
         guard (200..<300).contains(response.status.code) else {
             throw OutboxDispatcher.WebhookError(description: "\(url) answered \(response.status.code)")
         }

@@ -24,16 +24,57 @@ public struct PostgresSeatLedger: SeatLedger {
     /// Commands run side by side on the pool: the database, not a queue, orders them.
     public var groupsCommits: Bool { false }
 
+    /// Holds of a batch share one transaction (`marquee_hold_batch`), releases
+    /// another (`marquee_release_batch`): one round trip and one commit each.
+    /// Other commands run side by side, each in its own transaction.
     public func apply(_ commands: [LedgerCommand]) async throws -> [Result<LedgerResult, BookingError>] {
         if commands.count == 1 { return [try await outcome(commands[0])] }
-        return try await withThrowingTaskGroup(of: (Int, Result<LedgerResult, BookingError>).self) { group in
-            for (index, command) in commands.enumerated() {
-                group.addTask { (index, try await outcome(command)) }
+        var holds: [(Int, HoldDraft)] = []
+        var releases: [(Int, Hold.ID, User.ID)] = []
+        var others: [(Int, LedgerCommand)] = []
+        var now = Date.distantPast
+        for (index, command) in commands.enumerated() {
+            switch command {
+            case .hold(let draft, let at):
+                holds.append((index, draft))
+                now = max(now, at)
+            case .release(let id, let user, let at):
+                releases.append((index, id, user))
+                now = max(now, at)
+            default: others.append((index, command))
+            }
+        }
+        if holds.count == 1, let (index, draft) = holds.first {
+            holds = []
+            others.append((index, .hold(draft, now: now)))
+        }
+        if releases.count == 1, let (index, id, user) = releases.first {
+            releases = []
+            others.append((index, .release(id, by: user, now: now)))
+        }
+        let (batchedHolds, batchedReleases, rest, at) = (holds, releases, others, now)
+        let results = try await withThrowingTaskGroup(of: [(Int, Result<LedgerResult, BookingError>)].self) { group in
+            if !batchedHolds.isEmpty {
+                group.addTask {
+                    zip(batchedHolds.map(\.0), try await holdBatch(batchedHolds.map(\.1), now: at)).map { ($0, $1) }
+                }
+            }
+            if !batchedReleases.isEmpty {
+                group.addTask {
+                    zip(
+                        batchedReleases.map(\.0),
+                        try await releaseBatch(batchedReleases.map { ($0.1, $0.2) }, now: at)
+                    ).map { ($0, $1) }
+                }
+            }
+            for (index, command) in rest {
+                group.addTask { [(index, try await outcome(command))] }
             }
             var results: [(Int, Result<LedgerResult, BookingError>)] = []
-            for try await result in group { results.append(result) }
+            for try await part in group { results += part }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        return results
     }
 
     /// One command in its own transaction; a broken rule is its result, not an error.
@@ -64,23 +105,55 @@ public struct PostgresSeatLedger: SeatLedger {
 
     private func hold(_ draft: HoldDraft, now: Date) async throws -> SeatDelta {
         let hold = draft.hold
-        let show = hold.showId.rawValue
-        let user = hold.userId.rawValue
-        let seats = hold.seatIds.map(\.rawValue).sorted()
-        let at = now.storedValue
-        let state = SeatState(status: .held, holdId: hold.id, holderId: hold.userId, expiresAt: hold.expiresAt)
-        let changed = Dictionary(uniqueKeysWithValues: hold.seatIds.map { ($0, state) })
         // One statement, one round trip: the function `marquee_hold` (migration 013) does it all.
         let rows = try await database.client.rows(
             """
             SELECT outcome, detail, version FROM marquee_hold(
-              \(hold.id.rawValue), \(show), \(user), \(seats), \(draft.linesJSON), \(hold.total.amount),
-              \(hold.total.currency), \(hold.createdAt.storedValue), \(hold.expiresAt.storedValue), \(at),
-              \(draft.maxLiveHolds), \(draft.eventJSON))
+              \(hold.id.rawValue), \(hold.showId.rawValue), \(hold.userId.rawValue), \(hold.seatIds.map(\.rawValue).sorted()),
+              \(draft.linesJSON), \(hold.total.amount), \(hold.total.currency), \(hold.createdAt.storedValue),
+              \(hold.expiresAt.storedValue), \(now.storedValue), \(draft.maxLiveHolds), \(draft.eventJSON))
             """, as: (String, String?, Int64).self, logger: logger)
-        guard let (outcome, detail, version) = rows.first else {
-            throw UnexpectedAnswer("marquee_hold answered nothing")
+        guard let row = rows.first else { throw UnexpectedAnswer("marquee_hold answered nothing") }
+        return try Self.held(draft, row)
+    }
+
+    /// Several holds in one transaction (`marquee_hold_batch`, migration 017), each
+    /// all-or-nothing on its own; announced once committed.
+    private func holdBatch(_ drafts: [HoldDraft], now: Date) async throws -> [Result<LedgerResult, BookingError>] {
+        let holds = drafts.map(\.hold)
+        let seats = holds.map { $0.seatIds.map(\.rawValue).sorted() }
+        let seatShows = zip(holds, seats).flatMap { hold, seats in seats.map { _ in hold.showId.rawValue } }
+        let rows = try await database.client.rows(
+            """
+            SELECT outcome, detail, version FROM marquee_hold_batch(
+              \(holds.map(\.id.rawValue)), \(holds.map(\.showId.rawValue)), \(holds.map(\.userId.rawValue)),
+              \(seats.map { Int32($0.count) }), \(seatShows), \(seats.flatMap { $0 }), \(drafts.map(\.linesJSON)),
+              \(holds.map(\.total.amount)), \(holds.map(\.total.currency)), \(holds.map(\.createdAt.storedValue)),
+              \(holds.map(\.expiresAt.storedValue)), \(now.storedValue), \(drafts.map { Int64($0.maxLiveHolds) }),
+              \(drafts.map(\.eventJSON)))
+            """, as: (String, String?, Int64).self, logger: logger)
+        guard rows.count == drafts.count else {
+            throw UnexpectedAnswer("marquee_hold_batch answered \(rows.count) rows for \(drafts.count) holds")
         }
+        let results = zip(drafts, rows).map { draft, row -> Result<LedgerResult, BookingError> in
+            do {
+                return .success(.held(draft.hold, try Self.held(draft, row)))
+            } catch let error as BookingError {
+                return .failure(error)
+            } catch {
+                return .failure(.seatsUnavailable(unavailable: draft.hold.seatIds, suggested: []))
+            }
+        }
+        database.announcer.announce(results.flatMap { (try? $0.get())?.deltas ?? [] })
+        return results
+    }
+
+    /// What one row of `marquee_hold` says: the change made, or the rule it broke.
+    private static func held(_ draft: HoldDraft, _ row: (String, String?, Int64)) throws -> SeatDelta {
+        let hold = draft.hold
+        let (outcome, detail, version) = row
+        let state = SeatState(status: .held, holdId: hold.id, holderId: hold.userId, expiresAt: hold.expiresAt)
+        let changed = Dictionary(uniqueKeysWithValues: hold.seatIds.map { ($0, state) })
         switch outcome {
         case "held": break
         case "hold_exists": throw BookingError.holdExists(Hold.ID(detail ?? ""))
@@ -95,14 +168,45 @@ public struct PostgresSeatLedger: SeatLedger {
     // MARK: Release and expiry
 
     /// One round trip: the function `marquee_release` (migration 014).
+    private typealias ReleaseRow = (String, String?, String?, Int64, String?, Double, Double, String?, Int64, String?)
+
     private func release(_ id: Hold.ID, by user: User.ID, now: Date) async throws -> LedgerResult {
         let rows = try await database.client.rows(
             """
             SELECT outcome, show_id, seats, total_amount, currency, created_at, expires_at, status, version, freed
             FROM marquee_release(\(id.rawValue), \(user.rawValue), \(now.storedValue))
-            """, as: (String, String?, String?, Int64, String?, Double, Double, String?, Int64, String?).self,
-            logger: logger)
+            """, as: ReleaseRow.self, logger: logger)
         guard let row = rows.first else { throw UnexpectedAnswer("marquee_release answered nothing") }
+        return try Self.released(id, by: user, row)
+    }
+
+    /// Several releases in one transaction (`marquee_release_batch`, migration 018).
+    private func releaseBatch(_ releases: [(Hold.ID, User.ID)], now: Date) async throws
+        -> [Result<LedgerResult, BookingError>]
+    {
+        let rows = try await database.client.rows(
+            """
+            SELECT outcome, show_id, seats, total_amount, currency, created_at, expires_at, status, version, freed
+            FROM marquee_release_batch(\(releases.map(\.0.rawValue)), \(releases.map(\.1.rawValue)), \(now.storedValue))
+            """, as: ReleaseRow.self, logger: logger)
+        guard rows.count == releases.count else {
+            throw UnexpectedAnswer("marquee_release_batch answered \(rows.count) rows for \(releases.count) releases")
+        }
+        let results = zip(releases, rows).map { release, row -> Result<LedgerResult, BookingError> in
+            do {
+                return .success(try Self.released(release.0, by: release.1, row))
+            } catch let error as BookingError {
+                return .failure(error)
+            } catch {
+                return .failure(.notFound("hold", release.0.rawValue))
+            }
+        }
+        database.announcer.announce(results.flatMap { (try? $0.get())?.deltas ?? [] })
+        return results
+    }
+
+    /// What one row of `marquee_release` says.
+    private static func released(_ id: Hold.ID, by user: User.ID, _ row: ReleaseRow) throws -> LedgerResult {
         guard row.0 != "not_found", let show = row.1, let lines = row.2, let currency = row.4, let status = row.7
         else { throw BookingError.notFound("hold", id.rawValue) }
         let record = HoldRecord(
