@@ -36,6 +36,13 @@ public final class SeatInventory: Sendable {
         /// When the board was last read from the database.
         var checkedAt: Date
         var refreshing = false
+        /// The board's version at its last two reads: a re-read asks for the seats
+        /// changed after the older one, so that a change still in flight during
+        /// the last re-read (numbered before it, committed after it) is not missed.
+        /// Both start at the loaded version: the one change that could slip past is
+        /// one in flight during the first load whose instance then died between
+        /// its commit and its announcement, within milliseconds.
+        var marks: (older: Int64, newer: Int64)
     }
 
     private struct Boards: Sendable {
@@ -118,7 +125,9 @@ public final class SeatInventory: Sendable {
     func refresh(_ show: Show.ID) async {
         var loaded: ShowSeats?
         do {
-            if case .success(.loaded(let seats)) = try await ledger.apply([.load(show)])[0] { loaded = seats }
+            if let since = boards.withLock({ $0.shows[show]?.marks.older }) {
+                loaded = try await ledger.seats(of: show, changedAfter: since)
+            }
         } catch {
             logger.warning("re-reading a seat board failed", metadata: ["show": "\(show)", "error": "\(error)"])
         }
@@ -139,6 +148,7 @@ public final class SeatInventory: Sendable {
                     }
                 }
                 board.seats.version = max(board.seats.version, loaded.version)
+                board.marks = (board.marks.newer, board.seats.version)
             }
             boards.shows[show] = board
             return changed.isEmpty ? nil : SeatDelta(showId: show, version: board.seats.version, seats: changed)
@@ -343,7 +353,7 @@ public final class SeatInventory: Sendable {
             for seats in loaded where boards.shows[seats.showId] == nil {
                 var board = Board(
                     seats: seats, stamps: seats.stamps, loadedAt: seats.stamps.isEmpty ? seats.version : 0,
-                    checkedAt: now)
+                    checkedAt: now, marks: (seats.version, seats.version))
                 for delta in boards.recent where delta.showId == seats.showId && delta.version > seats.version {
                     Self.merge(delta, into: &board)
                 }

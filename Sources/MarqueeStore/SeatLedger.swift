@@ -193,12 +193,20 @@ public protocol SeatLedger: Sendable {
     /// Seats that are in more than one live hold, or held without a live hold:
     /// must always be empty (used by tests and the benchmark).
     func invariantViolations(now: Date) async throws -> [String]
-    /// Whether commands should reach `apply` in batches from one writer (SQLite:
-    /// one transaction for many) or one by one as they come (PostgreSQL: many
-    /// connections, row locks order them).
+    /// Whether this process is the database's only writer, all commands reaching
+    /// `apply` in batches from one queue (SQLite), or one of many writers
+    /// (PostgreSQL: several batches and single commands at once, row locks order them).
     var groupsCommits: Bool { get }
+    /// The seats of a show that changed after `version`, each with the version
+    /// that set it; where seats carry no version of their own, all of them.
+    func seats(of show: Show.ID, changedAfter version: Int64) async throws -> ShowSeats?
 }
 
 extension SeatLedger {
     public var groupsCommits: Bool { true }
+
+    public func seats(of show: Show.ID, changedAfter version: Int64) async throws -> ShowSeats? {
+        guard case .success(.loaded(let seats)) = try await apply([.load(show)])[0] else { return nil }
+        return seats
+    }
 }

@@ -272,6 +272,18 @@ import Testing
         #expect(Set(told.map(\.key)) == ["A1", "B1"])
         // And the freed seat sells again through this instance.
         _ = try await fixture.hold(["A1"], for: "carol")
+
+        // Later re-reads ask only for what changed since the ones before, and still catch it.
+        _ = try await other.release(theirs.id, by: "bob")
+        fixture.clock.advance(by: 31)
+        _ = try await fixture.inventory.seats(of: fixture.show.id)
+        for _ in 0..<100 {
+            board = try #require(try await fixture.inventory.seats(of: fixture.show.id))
+            if board.seats["B1"]?.status == .available { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(board.seats["B1"] == .available)
+        #expect(board.seats["A1"]?.holderId == "carol")
     }
 }
 

@@ -256,6 +256,24 @@ public struct PostgresSeatLedger: SeatLedger {
             WHERE sh.id = \(show.rawValue)
             """, as: (Int64?, String?, Int?, String?, Double?, String?).self, logger: logger)
         guard !rows.isEmpty else { return nil }
+        return Self.showSeats(show, rows)
+    }
+
+    /// Only the seats whose change is numbered after `version`: what a board's
+    /// periodic re-read needs, usually nothing.
+    public func seats(of show: Show.ID, changedAfter version: Int64) async throws -> ShowSeats? {
+        let rows = try await database.client.rows(
+            """
+            SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
+            FROM show_seats s LEFT JOIN holds h ON h.id = s.hold_id
+            WHERE s.show_id = \(show.rawValue) AND s.version > \(version)
+            """, as: (Int64?, String?, Int?, String?, Double?, String?).self, logger: logger)
+        return Self.showSeats(show, rows)
+    }
+
+    private static func showSeats(_ show: Show.ID, _ rows: [(Int64?, String?, Int?, String?, Double?, String?)])
+        -> ShowSeats
+    {
         var seats: [Seat.ID: SeatState] = [:]
         var stamps: [Seat.ID: Int64] = [:]
         for row in rows {
