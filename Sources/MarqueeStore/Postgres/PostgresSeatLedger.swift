@@ -4,7 +4,8 @@ import MarqueeCore
 import PostgresNIO
 
 /// The seat inventory on PostgreSQL, for several instances at once. Every
-/// command is its own short transaction under READ COMMITTED. Locks are always
+/// command is a short transaction under READ COMMITTED; the holds of a batch
+/// share one, as do its releases (group commit). Locks are always
 /// taken in one order, so two transactions never wait on each other in a
 /// circle: the buyer's advisory lock, hold rows (or a booking row), then seat
 /// rows sorted by (show, seat). Each change is numbered from the
@@ -21,7 +22,8 @@ public struct PostgresSeatLedger: SeatLedger {
 
     public init(database: PostgresBackend) { self.database = database }
 
-    /// Commands run side by side on the pool: the database, not a queue, orders them.
+    /// One writer of many: batches and single commands run side by side on the
+    /// pool, and the database, not a queue, orders them.
     public var groupsCommits: Bool { false }
 
     /// Holds of a batch share one transaction (`marquee_hold_batch`), releases
