@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GRDB
 import MarqueeStore
+import MarqueeTestSupport
 import NIOCore
 import Testing
 
@@ -10,8 +11,7 @@ import Testing
 @Suite struct DurabilityTests {
     @Test func anAcknowledgedHoldSurvivesKillNine() async throws {
         let binary = try Self.marqueeBinary()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "marquee-kill-\(UUID().uuidString)")
+        let directory = ScratchDirectory.make("kill")
         let location = try await Stores.testCopy(in: directory)
         let port = Int.random(in: 20000...40000)
         // The template's shows are dated by the test clock; the real server runs on the real one.

@@ -23,7 +23,7 @@ import Testing
             return
         }
         let url = try await ScratchPostgres.shared.createDatabase()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-multi-\(UUID())")
+        let directory = ScratchDirectory.make("multi")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let binary = try DurabilityTests.marqueeBinary()
         let environment = [

@@ -24,8 +24,7 @@ enum TestBoxOffice {
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> BoxOffice {
         let template = try await Template.shared.path()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "marquee-test-\(UUID().uuidString)")
+        let directory = ScratchDirectory.make("test")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = configuration(directory.path, holdTTL: holdTTL)
         if onPostgres {
@@ -62,8 +61,7 @@ enum TestBoxOffice {
 
         /// The template's SQLite path, or its PostgreSQL database name.
         private static func seed() async throws -> String {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "marquee-template-\(UUID().uuidString)")
+            let directory = ScratchDirectory.make("template")
             var configuration = TestBoxOffice.configuration(directory.path)
             if onPostgres {
                 if case .unavailable(let why) = await ScratchPostgres.shared.availability() {

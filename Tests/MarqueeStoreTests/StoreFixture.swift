@@ -32,7 +32,7 @@ struct StoreFixture {
     let inventory: SeatInventory
 
     init(_ backend: StoreBackend = .sqlite, ttl: TimeInterval = 600) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-store-\(UUID().uuidString)")
+        directory = ScratchDirectory.make("store")
         switch backend {
         case .sqlite: location = .sqlite(path: directory.appendingPathComponent("marquee.sqlite").path)
         case .postgres:
