@@ -11,6 +11,12 @@ import Synchronization
 /// hot show with 10,000 watchers costs one encoding per tick, not one per
 /// watcher per change. Recent messages are kept so that a client reconnecting
 /// with the last version it saw gets only what it missed.
+///
+/// On PostgreSQL, changes from other instances can arrive out of order (a
+/// lower number after a higher one), so a show's numbers say what was made
+/// when, not what this instance heard when. There every message carries a
+/// number above all the show's earlier ones (a client drops one that does
+/// not), and a reconnecting client always gets a fresh snapshot.
 final class SeatFeed: Service, Sendable {
     /// One message as sent: a snapshot or a delta, and the show version it brings a client to.
     struct Message: Sendable {
@@ -35,6 +41,8 @@ final class SeatFeed: Service, Sendable {
         var history: [Delta] = []
         var snapshot: Message?
         var idleTicks = 0
+        /// The highest version handed out for the show, in a message or a snapshot.
+        var floor: Int64 = 0
     }
 
     private struct State {
@@ -49,6 +57,8 @@ final class SeatFeed: Service, Sendable {
     let tick: Duration
     /// How many delta messages a show keeps for clients that reconnect (while anyone still watches it).
     let historyLength: Int
+    /// Whether other instances write to the same database (PostgreSQL).
+    let shared: Bool
     private let state = Mutex(State())
     private var idleTicksBeforeForgetting: Int {
         max(1, Int(60 / (Double(tick.components.seconds) + Double(tick.components.attoseconds) / 1e18)))
@@ -60,6 +70,7 @@ final class SeatFeed: Service, Sendable {
         self.clock = clock
         self.tick = tick
         self.historyLength = historyLength
+        shared = !inventory.ledger.groupsCommits
         inventory.observe { [weak self] deltas in self?.record(deltas) }
         inventory.observeResync { [weak self] shows in self?.resync(shows) }
     }
@@ -135,7 +146,8 @@ final class SeatFeed: Service, Sendable {
         }
         // Registered before reading, so nothing committed from here on is missed.
         let missed: [Message]? = version.flatMap { since in
-            state.withLock { state in
+            if shared { return nil }
+            return state.withLock { state in
                 guard let channel = state.channels[show], let sent = channel.sentVersion, since <= sent else {
                     return nil
                 }
@@ -159,7 +171,10 @@ final class SeatFeed: Service, Sendable {
     /// The show's seats as one message, encoded once per version.
     private func snapshot(of show: Show.ID) async throws -> Message? {
         guard let seats = try await inventory.seats(of: show) else { return nil }
-        if let cached = state.withLock({ $0.channels[show]?.snapshot }), cached.version == seats.version {
+        // Shared: at or above every number handed out, and not cached (a late change
+        // with a lower number alters the seats without raising the board's version).
+        let version = shared ? max(seats.version, state.withLock { $0.channels[show]?.floor ?? 0 }) : seats.version
+        if !shared, let cached = state.withLock({ $0.channels[show]?.snapshot }), cached.version == version {
             return cached
         }
         let now = clock.now
@@ -175,14 +190,15 @@ final class SeatFeed: Service, Sendable {
         }
         json.endArray()
         json.field("type", "snapshot")
-        json.field("version", seats.version)
+        json.field("version", version)
         json.endObject()
-        let message = Message(kind: .snapshot, version: seats.version, json: String(buffer: json.buffer))
+        let message = Message(kind: .snapshot, version: version, json: String(buffer: json.buffer))
         state.withLock { state in
             state.encoded += 1
             if var channel = state.channels[show] {
-                if (channel.snapshot?.version ?? -1) < seats.version { channel.snapshot = message }
-                if channel.sentVersion == nil { channel.sentVersion = seats.version }
+                if !shared, (channel.snapshot?.version ?? -1) < version { channel.snapshot = message }
+                if channel.sentVersion == nil { channel.sentVersion = version }
+                channel.floor = max(channel.floor, version)
                 state.channels[show] = channel
             }
         }
@@ -231,13 +247,15 @@ final class SeatFeed: Service, Sendable {
                 }
                 json.endArray()
                 json.field("type", "delta")
-                json.field("version", channel.pendingVersion)
+                let version = shared ? max(channel.pendingVersion, channel.floor + 1) : channel.pendingVersion
+                json.field("version", version)
                 json.endObject()
-                let message = Message(kind: .delta, version: channel.pendingVersion, json: String(buffer: json.buffer))
+                let message = Message(kind: .delta, version: version, json: String(buffer: json.buffer))
                 state.encoded += 1
                 channel.history.append(Delta(after: channel.sentVersion ?? 0, message: message))
                 if channel.history.count > historyLength { channel.history.removeFirst() }
-                channel.sentVersion = channel.pendingVersion
+                channel.sentVersion = version
+                channel.floor = max(channel.floor, version)
                 channel.pending.removeAll(keepingCapacity: true)
                 sends.append((message, Array(channel.watchers.values)))
                 state.channels[show] = channel
