@@ -36,12 +36,9 @@ public final class SeatInventory: Sendable {
         /// When the board was last read from the database.
         var checkedAt: Date
         var refreshing = false
-        /// The board's version at its last two reads: a re-read asks for the seats
-        /// changed after the older one, so that a change still in flight during
-        /// the last re-read (numbered before it, committed after it) is not missed.
-        /// Both start at the loaded version: the one change that could slip past is
-        /// one in flight during the first load whose instance then died between
-        /// its commit and its announcement, within milliseconds.
+        /// The version at the last two reads. A re-read asks for seats changed after
+        /// the older, so a change in flight during the last one is not missed; only
+        /// one in flight during the first load whose instance died before announcing it can be.
         var marks: (older: Int64, newer: Int64)
     }
 
