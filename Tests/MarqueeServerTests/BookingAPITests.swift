@@ -111,6 +111,32 @@ import Testing
         }
     }
 
+    /// Card details the sandbox provider turns away, each naming the field; digits
+    /// from other scripts (Arabic-Indic ٤٢٤٢…) are not card digits even where Swift
+    /// calls them numbers.
+    @Test(arguments: [
+        ("4242 4242 4242 4241", 12, 2030, "123", "card_number"),
+        ("٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢", 12, 2030, "123", "card_number"),
+        ("4242-4242-4242-4242", 13, 2030, "123", "expiry"),
+        ("4242 4242 4242 4242", 1, 2001, "123", "expiry"),
+        ("4242 4242 4242 4242", 12, 2030, "12", "cvc"),
+        ("4242 4242 4242 4242", 12, 2030, "١٢٣", "cvc"),
+    ])
+    func theSandboxProviderNamesWhatIsWrongWithACard(number: String, month: Int, year: Int, cvc: String, field: String)
+        async throws
+    {
+        let box = try await TestBoxOffice.make()
+        try await buildApplication(box).test(.router) { client in
+            let response = try await APIClient(client: client).send(
+                .post, "/sandbox/psp/tokens",
+                json: #"{"card_number":"\#(number)","exp_month":\#(month),"exp_year":\#(year),"cvc":"\#(cvc)"}"#)
+            #expect(response.status == .badRequest)
+            let problem = try response.object()
+            #expect(problem["code"] as? String == "invalid_card")
+            #expect(problem["field"] as? String == field)
+        }
+    }
+
     @Test func aDeclinedCardKeepsTheHoldAndAnotherCardPays() async throws {
         let box = try await TestBoxOffice.make()
         try await buildApplication(box).test(.router) { client in

@@ -52,7 +52,9 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
         -> String
     {
         let digits = cardNumber.filter { !$0.isWhitespace && $0 != "-" }
-        guard (12...19).contains(digits.count), digits.allSatisfy(\.isNumber), Self.passesLuhn(digits) else {
+        guard (12...19).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+            Self.passesLuhn(digits)
+        else {
             throw .rejected("card_number: not a valid card number")
         }
         guard (1...12).contains(expiryMonth), (2000...2100).contains(expiryYear) else {
@@ -63,7 +65,9 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
         calendar.timeZone = .gmt
         let (year, month) = (calendar.component(.year, from: now), calendar.component(.month, from: now))
         guard (expiryYear, expiryMonth) >= (year, month) else { throw .rejected("expiry: the card has expired") }
-        guard (3...4).contains(cvc.count), cvc.allSatisfy(\.isNumber) else { throw .rejected("cvc: 3 or 4 digits") }
+        guard (3...4).contains(cvc.count), cvc.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw .rejected("cvc: 3 or 4 digits")
+        }
         if let test = Self.testCards.first(where: { $0.number == digits }) { return test.token }
         let token = ids.make(prefix: "tok")
         do {
