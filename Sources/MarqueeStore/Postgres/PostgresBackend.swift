@@ -35,7 +35,8 @@ public final class PostgresBackend: Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         announcer = SeatAnnouncer(client: client, origin: origin, logger: logger)
-        running = Task { await client.run() }
+        // Started immediately, so the pool is marked running before the migrations lease a connection.
+        running = Task.immediate { await client.run() }
         do {
             try await PostgresMigrations.migrate(self)
         } catch {

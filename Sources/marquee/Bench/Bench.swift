@@ -86,12 +86,14 @@ struct HoldsBench: AsyncParsableCommand {
                 try await driver.request(.GET, "/api/v1/shows/\(showId)/seats")
             }
             let releases = PendingReleases()
+            let before = CPUSample()
             let holds = try await driver.measure(connections: level, seconds: duration) { worker, iteration in
                 let buyer = worker * buyersPerConnection + iteration % buyersPerConnection
                 let pick = shows.count == 1 ? 0 : Int.random(in: 0..<shows.count)
                 return try await driver.holdAndRelease(
                     show: shows[pick], seats: maps[pick], buyer: buyer, token: tokens[buyer], releases: releases)
             }
+            let cpu = CPUSample().summary(since: before)
             await releases.waitForAll()
             let h = ceiling.rate
             print("")
@@ -113,6 +115,7 @@ struct HoldsBench: AsyncParsableCommand {
                 String(
                     format: "  conflict rate %.1f %%   errors %d",
                     100 * Double(holds.conflicts) / Double(max(1, holds.count)), holds.errors))
+            if !cpu.isEmpty { print("  during holds: \(cpu)") }
         }
         let problems = try await database.ledger.invariantViolations(now: Date())
         print("")
