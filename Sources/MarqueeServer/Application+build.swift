@@ -68,7 +68,8 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
 func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
-    HealthRoutes(stores: box.stores).register(on: router)
+    let pages = Pages.loadOrReport(logger: box.logger)
+    HealthRoutes(stores: box.stores, pagesProblem: pages.problem).register(on: router)
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(tokens: box.tokens))
     let clock = box.environment.clock
@@ -96,7 +97,7 @@ func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> 
         bcryptCost: box.configuration.bcryptCost
     ).register(on: api)
     WebRoutes(
-        pages: Pages.loadOrReport(logger: box.logger), catalog: box.catalog, inventory: box.inventory,
+        pages: pages, catalog: box.catalog, inventory: box.inventory,
         bookings: box.bookings,
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,
         bcryptCost: box.configuration.bcryptCost, tokenLifetime: box.configuration.tokenLifetime,

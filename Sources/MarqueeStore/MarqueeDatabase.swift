@@ -6,6 +6,8 @@ import Logging
 public final class MarqueeDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
+    /// The migrations this open applied (none when the file was already up to date).
+    public let appliedOnOpen: [String]
 
     /// Opens (creating if needed) the database file and applies pending migrations.
     public init(path: String) throws {
@@ -22,7 +24,9 @@ public final class MarqueeDatabase: Sendable {
         // file before the write returns, so it survives a killed process.
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        let before = Set(try pool.read { db in try Migrations.migrator.appliedMigrations(db) })
         try Migrations.migrator.migrate(pool)
+        appliedOnOpen = Migrations.migrator.migrations.filter { !before.contains($0) }
     }
 
     /// Names of the migrations applied so far, oldest first.

@@ -126,7 +126,9 @@ public final class SeatInventory: Sendable {
                 loaded = try await ledger.seats(of: show, changedAfter: since)
             }
         } catch {
-            logger.warning("re-reading a seat board failed", metadata: ["show": "\(show)", "error": "\(error)"])
+            logger.warning(
+                "re-reading a seat board failed",
+                metadata: ["show": "\(show)", "error": "\(DatabaseFailure.explain(error))"])
         }
         let now = clock.now
         let change = boards.withLock { boards -> SeatDelta? in
@@ -323,7 +325,9 @@ public final class SeatInventory: Sendable {
                 publish(results)
                 for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
             } catch {
-                logger.error("seat ledger batch failed", metadata: ["error": "\(error)", "commands": "\(batch.count)"])
+                logger.error(
+                    "seat ledger batch failed",
+                    metadata: ["error": "\(DatabaseFailure.explain(error))", "commands": "\(batch.count)"])
                 for pending in batch { pending.continuation.resume(throwing: error) }
             }
         }

@@ -61,6 +61,22 @@ public struct Stores: Sendable {
         return false
     }
 
+    /// The migrations opening the database applied, oldest first.
+    public var appliedOnOpen: [String] {
+        switch backend {
+        case .sqlite(let database): database.appliedOnOpen
+        case .postgres(let database): database.appliedOnOpen
+        }
+    }
+
+    /// Whether the database takes connections (always, for the SQLite file); with why not.
+    public func reachable() async -> (reachable: Bool, problem: String) {
+        switch backend {
+        case .sqlite: (true, "")
+        case .postgres(let database): await database.reachable()
+        }
+    }
+
     /// Names of the migrations applied so far, oldest first.
     public func appliedMigrations() async throws -> [String] {
         switch backend {
@@ -82,7 +98,7 @@ public struct Stores: Sendable {
         switch backend {
         case .sqlite(let database): return try await database.isEmpty()
         case .postgres(let database):
-            return try await database.client.rows(
+            return try await database.rows(
                 "SELECT count(*)::bigint FROM cities", as: Int.self, logger: database.logger
             ).first == 0
         }

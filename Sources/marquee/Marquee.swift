@@ -94,8 +94,14 @@ struct Migrate: AsyncParsableCommand {
         let configuration = try store.configuration()
         let stores = try await Stores.open(configuration.databaseLocation)
         let applied = try await stores.appliedMigrations()
+        let now = stores.appliedOnOpen
         await stores.close()
-        print("migrated \(stores.displayName): \(applied.joined(separator: ", "))")
+        if now.isEmpty {
+            print(
+                "\(stores.displayName) is up to date: \(applied.count) migrations, the last \(applied.last ?? "none")")
+        } else {
+            print("migrated \(stores.displayName): applied \(now.joined(separator: ", ")) (\(applied.count) in all)")
+        }
     }
 }
 

@@ -29,7 +29,9 @@ struct SeatChangeListener: Service {
                 }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
-                logger.warning("lost the seat change feed; re-reading seats", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "lost the seat change feed; re-reading seats",
+                    metadata: ["error": "\(DatabaseFailure.explain(error))"])
             }
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
             inventory.forgetBoards()

@@ -21,14 +21,15 @@ struct HoldExpiryService: Service {
                 do {
                     try await idempotencyKeys.purge(before: inventory.clock.now.addingTimeInterval(-keyLifetime))
                 } catch {
-                    logger.error("idempotency key purge failed", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "idempotency key purge failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])
                 }
             }
             do {
                 let ended = try await inventory.expireDueHolds()
                 if ended > 0 { logger.debug("expired holds", metadata: ["count": "\(ended)"]) }
             } catch {
-                logger.error("hold expiry sweep failed", metadata: ["error": "\(error)"])
+                logger.error("hold expiry sweep failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])
             }
         }
     }

@@ -43,7 +43,7 @@ struct OutboxDispatcher: Service {
         do {
             due = try await outbox.due(at: clock.now, limit: 500)
         } catch {
-            logger.error("reading the outbox failed", metadata: ["error": "\(error)"])
+            logger.error("reading the outbox failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])
             return 0
         }
         var delivered: [Int64] = []
@@ -54,7 +54,8 @@ struct OutboxDispatcher: Service {
             } catch {
                 let delay = min(300.0, pow(2.0, Double(event.attempts)))
                 logger.warning(
-                    "outbox delivery failed, will retry", metadata: ["event": "\(event.id)", "error": "\(error)"])
+                    "outbox delivery failed, will retry",
+                    metadata: ["event": "\(event.id)", "error": "\(DatabaseFailure.explain(error))"])
                 try? await outbox.failed(event.id, error: "\(error)", retryAt: clock.now.addingTimeInterval(delay))
             }
         }
@@ -62,7 +63,7 @@ struct OutboxDispatcher: Service {
             try await outbox.delivered(delivered, at: clock.now)
         } catch {
             // Not recorded as delivered: they go out again, and receivers dedupe by event id.
-            logger.error("recording deliveries failed", metadata: ["error": "\(error)"])
+            logger.error("recording deliveries failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])
             return 0
         }
         return delivered.count

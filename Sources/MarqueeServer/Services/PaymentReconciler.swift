@@ -36,7 +36,7 @@ struct PaymentReconciler: Service {
             } catch {
                 logger.warning(
                     "reconciling a payment failed, will retry",
-                    metadata: ["key": "\(attempt.providerKey)", "error": "\(error)"])
+                    metadata: ["key": "\(attempt.providerKey)", "error": "\(DatabaseFailure.explain(error))"])
             }
         }
         return settled

@@ -25,7 +25,7 @@ struct RefundWorker: Service {
         do {
             pending = try await bookings.pendingRefunds(at: clock.now, limit: 100)
         } catch {
-            logger.error("reading pending refunds failed", metadata: ["error": "\(error)"])
+            logger.error("reading pending refunds failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])
             return 0
         }
         var paid = 0
@@ -38,7 +38,9 @@ struct RefundWorker: Service {
                 try await bookings.refundSucceeded(refund.id, at: clock.now)
                 paid += 1
             } catch {
-                logger.warning("refund failed, will retry", metadata: ["refund": "\(refund.id)", "error": "\(error)"])
+                logger.warning(
+                    "refund failed, will retry",
+                    metadata: ["refund": "\(refund.id)", "error": "\(DatabaseFailure.explain(error))"])
                 try? await bookings.refundFailed(refund.id, error: "\(error)", at: clock.now)
             }
         }

@@ -43,7 +43,9 @@ final class SandboxWebhookSender: Service, Sendable {
         do {
             due = try await sandbox.dueWebhookEvents()
         } catch {
-            logger.error("reading the sandbox's webhook events failed", metadata: ["error": "\(error)"])
+            logger.error(
+                "reading the sandbox's webhook events failed",
+                metadata: ["error": "\(DatabaseFailure.explain(error))"])
             return 0
         }
         var delivered = 0
@@ -55,7 +57,10 @@ final class SandboxWebhookSender: Service, Sendable {
             } catch {
                 logger.warning(
                     "sandbox webhook failed, will retry",
-                    metadata: ["event": "\(event.id)", "attempts": "\(event.attempts + 1)", "error": "\(error)"])
+                    metadata: [
+                        "event": "\(event.id)", "attempts": "\(event.attempts + 1)",
+                        "error": "\(DatabaseFailure.explain(error))",
+                    ])
                 try? await sandbox.markWebhookFailed(event.id)
             }
         }

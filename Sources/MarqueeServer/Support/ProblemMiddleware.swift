@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MarqueeCore
+import MarqueeStore
 import NIOCore
 
 /// Turns every error into a problem document and logs one line per request with
@@ -45,6 +46,17 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 error.body
                 ?? (error.status == .notFound ? "no such route: \(request.uri.path)" : error.status.reasonPhrase)
             return Problem(error.status, code: code, detail: detail)
+        case let error where DatabaseFailure.isOutOfReach(error):
+            context.logger.error(
+                "database unavailable",
+                metadata: ["error": "\(DatabaseFailure.explain(error))", "path": "\(request.uri.path)"])
+            var problem = Problem(
+                .serviceUnavailable, code: "database_unavailable",
+                detail:
+                    "the database cannot be reached right now; try again shortly (a change with the same Idempotency-Key)"
+            )
+            problem.headers[.retryAfter] = "5"
+            return problem
         default:
             context.logger.error(
                 "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])

@@ -8,6 +8,8 @@ import Mustache
 /// `Resources/templates`, and the static files beside them.
 struct Pages: Sendable {
     let library: MustacheLibrary
+    /// Why the templates are missing, when they are (the instance is then not ready).
+    var problem: String?
 
     static var resources: String {
         Bundle.module.url(forResource: "Resources", withExtension: nil)?.path ?? "Sources/MarqueeServer/Resources"
@@ -20,7 +22,7 @@ struct Pages: Sendable {
         } catch {
             logger.critical(
                 "page templates could not be loaded", metadata: ["error": "\(error)", "from": "\(resources)"])
-            return Pages(library: MustacheLibrary())
+            return Pages(library: MustacheLibrary(), problem: "page templates could not be loaded from \(resources)")
         }
     }
 

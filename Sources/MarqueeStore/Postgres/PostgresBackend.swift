@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Synchronization
+import _ConnectionPoolModule
 
 /// A PostgreSQL database shared by any number of Marquee instances: a pool of
 /// connections, migrated on open, and one extra connection that listens for seat
@@ -22,6 +23,11 @@ public final class PostgresBackend: Sendable {
     /// applied those changes when it made them.
     let origin = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private let running: Task<Void, Never>
+    /// Whether the database takes connections at all, asked when a call waits long for one.
+    let reachability: Reachability
+    /// The migrations this open applied (none when the database was already up to date).
+    public var appliedOnOpen: [String] { migrated.withLock { $0 } }
+    private let migrated = Mutex<[String]>([])
 
     /// Connects (lazily: the pool opens connections on demand) and applies pending migrations.
     public init(url: String, poolSize: Int = 20, logger: Logger = Logger(label: "marquee.postgres")) async throws {
@@ -32,16 +38,29 @@ public final class PostgresBackend: Sendable {
         self.url = url
         displayName = Self.displayName(configuration)
         self.logger = logger
+        reachability = Reachability(url: url, logger: logger)
+        // One connection first, outside the pool: a wrong password, a missing role or
+        // an unreachable host is reported at once with its cause, instead of after the
+        // pool has retried for a minute.
+        do {
+            try await Self.connect(url: url, id: 0, logger: logger).close()
+        } catch {
+            throw DatabaseOpenError(
+                description:
+                    "cannot connect to \(Self.displayName(configuration)): \(DatabaseFailure.explain(error))")
+        }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         announcer = SeatAnnouncer(client: client, origin: origin, logger: logger)
         // Started immediately, so the pool is marked running before the migrations lease a connection.
         running = Task.immediate { await client.run() }
         do {
-            try await PostgresMigrations.migrate(self)
+            let applied = try await PostgresMigrations.migrate(self)
+            migrated.withLock { $0 = applied }
         } catch {
             running.cancel()
-            throw error
+            throw DatabaseOpenError(
+                description: "migrating \(displayName) failed: \(DatabaseFailure.explain(error))")
         }
     }
 
@@ -95,13 +114,11 @@ public final class PostgresBackend: Sendable {
         "postgres://\(configuration.username)@\(configuration.host ?? "?"):\(configuration.port ?? 5432)/\(configuration.database ?? "")"
     }
 
-    /// Listens on its own connection (not the pool's) for the seat changes every
-    /// instance announces, handing each to `changes`; `connected` runs once the
-    /// LISTEN is in place. Returns or throws when the connection ends.
-    public func listenForSeatChanges(
-        connected: @Sendable () -> Void, changes: @Sendable (SeatDelta) -> Void
-    ) async throws {
-        let components = try Self.configuration(url: url)
+    /// A connection of its own, outside the pool.
+    static func connect(url: String, id: Int, logger: Logger, timeout: TimeAmount = .seconds(10)) async throws
+        -> PostgresConnection
+    {
+        let components = try configuration(url: url)
         let tls: PostgresConnection.Configuration.TLS
         if let required = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "sslmode" })?.value,
             required != "disable"
@@ -110,12 +127,22 @@ public final class PostgresBackend: Sendable {
         } else {
             tls = .disable
         }
-        let configuration = PostgresConnection.Configuration(
+        var configuration = PostgresConnection.Configuration(
             host: components.host ?? "localhost", port: components.port ?? 5432, username: components.username,
             password: components.password, database: components.database, tls: tls)
-        let connection = try await PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger
+        configuration.options.connectTimeout = timeout
+        return try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
         ).get()
+    }
+
+    /// Listens on its own connection (not the pool's) for the seat changes every
+    /// instance announces, handing each to `changes`; `connected` runs once the
+    /// LISTEN is in place. Returns or throws when the connection ends.
+    public func listenForSeatChanges(
+        connected: @Sendable () -> Void, changes: @Sendable (SeatDelta) -> Void
+    ) async throws {
+        let connection = try await Self.connect(url: url, id: 1, logger: logger)
         do {
             // The notification stream does not end on cancellation by itself: closing the connection ends it.
             try await withTaskCancellationHandler {
@@ -138,10 +165,25 @@ public final class PostgresBackend: Sendable {
         try? await connection.close()
     }
 
+    /// Rows of one statement on a pooled connection.
+    func rows<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws
+        -> [T]
+    {
+        try await withConnection { try await $0.rows(query, as: type, logger: logger) }
+    }
+
+    func rows<each T: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger
+    ) async throws -> [(repeat each T)] {
+        try await withConnection { try await $0.rows(query, as: types, logger: logger) }
+    }
+
     /// Runs `body` in one transaction on one pooled connection. An error thrown by
     /// `body` (a `BookingError` among them) rolls back and comes out unchanged.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws
+        -> T
+    {
+        try await withConnection { [logger] connection in
             try await connection.query("BEGIN", logger: logger)
             do {
                 let value = try await body(connection)
@@ -157,7 +199,7 @@ public final class PostgresBackend: Sendable {
     /// Runs one statement on a pooled connection; returns how many rows it returned.
     @discardableResult
     func execute(_ query: PostgresQuery) async throws -> Int {
-        try await client.query(query, logger: logger).collect().count
+        try await withConnection { [logger] in try await $0.run(query, logger: logger) }
     }
 
     /// A secret every instance shares: made by the first to ask, kept in the database.
@@ -165,8 +207,9 @@ public final class PostgresBackend: Sendable {
         let candidate = make()
         try await execute(
             "INSERT INTO secrets (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING")
-        let rows = try await client.query("SELECT value FROM secrets WHERE name = \(name)", logger: logger)
-        for try await value in rows.decode(String.self) { return value }
+        for value in try await rows("SELECT value FROM secrets WHERE name = \(name)", as: String.self, logger: logger) {
+            return value
+        }
         throw UnexpectedAnswer("secret \(name) vanished")
     }
 }
@@ -175,6 +218,12 @@ public final class PostgresBackend: Sendable {
 struct UnexpectedAnswer: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Opening the database failed: it cannot be reached, refuses the role, or a
+/// migration failed; `description` carries what PostgreSQL said.
+public struct DatabaseOpenError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 public struct DatabaseURLError: Error, CustomStringConvertible {
@@ -206,24 +255,6 @@ extension PostgresConnection {
     func rows<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws -> [T] {
         var out: [T] = []
         for try await row in try await self.query(query, logger: logger).decode(T.self) { out.append(row) }
-        return out
-    }
-}
-
-extension PostgresClient {
-    func rows<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws -> [T] {
-        var out: [T] = []
-        for try await row in try await self.query(query, logger: logger).decode(T.self) { out.append(row) }
-        return out
-    }
-
-    func rows<each T: PostgresDecodable>(_ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger)
-        async throws -> [(repeat each T)]
-    {
-        var out: [(repeat each T)] = []
-        for try await row in try await self.query(query, logger: logger).decode((repeat each T).self) {
-            out.append(row)
-        }
         return out
     }
 }
@@ -302,5 +333,41 @@ final class Once: Sendable {
             defer { done = true }
             return !done
         }
+    }
+}
+
+/// What a database error means for the caller: out of reach (the service is
+/// unavailable for now, not the request wrong), and what the database said.
+public enum DatabaseFailure {
+    /// Whether `error` says the database is out of reach (a lost or refused
+    /// connection, the pool giving up on connecting) rather than that a statement failed.
+    public static func isOutOfReach(_ error: any Error) -> Bool {
+        if let error = error as? ConnectionPoolError {
+            return error == .connectionCreationCircuitBreakerTripped || error == .poolShutdown
+        }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return true
+        case .server:
+            // Class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now), 53300 (too many connections).
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "55000"].contains(state)
+        default:
+            return false
+        }
+    }
+
+    /// What PostgreSQL or the network said, which PSQLError's own description hides
+    /// (on purpose: it may hold data); any other error as it describes itself.
+    /// For messages and logs.
+    public static func explain(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        if let message = error.serverInfo?[.message] {
+            let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return message + state
+        }
+        if let underlying = error.underlying { return String(describing: underlying) }
+        return "\(error.code)"
     }
 }

@@ -29,12 +29,12 @@ public struct PostgresBookingStore: BookingStore {
                 """)
         query.sql += condition.sql
         query.binds = condition.binds
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             query, as: (String, String, String, String, String, String, Int64, String, String, Double).self,
             logger: logger)
         guard !rows.isEmpty else { return [] }
         var tickets: [String: [Ticket]] = [:]
-        for (id, booking, show, seat, code, status) in try await database.client.rows(
+        for (id, booking, show, seat, code, status) in try await database.rows(
             """
             SELECT id, booking_id, show_id, seat_id, code, status FROM tickets
             WHERE booking_id = ANY(\(rows.map(\.0))) ORDER BY seat_id
@@ -81,7 +81,7 @@ public struct PostgresBookingStore: BookingStore {
     }
 
     public func refundPolicy(venue: Venue.ID) async throws -> RefundPolicy? {
-        try await database.client.rows(
+        try await database.rows(
             "SELECT tiers FROM refund_policies WHERE venue_id = \(venue.rawValue)", as: String.self, logger: logger
         ).first.map { RefundPolicy(tiers: try JSONText.decode([RefundPolicy.Tier].self, $0)) }
     }
@@ -95,14 +95,14 @@ public struct PostgresBookingStore: BookingStore {
     }
 
     public func refund(forBooking booking: Booking.ID) async throws -> RefundRecord? {
-        try await database.client.withConnection { connection in
+        try await database.withConnection { connection in
             try await PostgresSeatLedger.refundRecord(forBooking: booking, connection, logger: logger)
         }
     }
 
     /// Claims pending refunds for this instance's worker, leased like outbox events.
     public func pendingRefunds(at now: Date, limit: Int) async throws -> [RefundRecord] {
-        try await database.client.rows(
+        try await database.rows(
             """
             WITH claimed AS (
                 SELECT id FROM refunds WHERE status = 'pending' AND next_attempt_at <= \(now.storedValue)

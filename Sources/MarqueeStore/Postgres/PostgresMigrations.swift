@@ -156,7 +156,8 @@ enum PostgresMigrations {
 
     static var names: [String] { steps.map(\.name) }
 
-    static func migrate(_ database: PostgresBackend) async throws {
+    /// Applies pending migrations; returns the names of those it applied.
+    static func migrate(_ database: PostgresBackend) async throws -> [String] {
         try await database.transaction { connection in
             // One migrating instance at a time; the others wait here, then find nothing to do.
             try await connection.run("SELECT pg_advisory_xact_lock(7265817)", logger: database.logger)
@@ -168,6 +169,7 @@ enum PostgresMigrations {
             let applied = Set(
                 try await connection.rows(
                     "SELECT name FROM marquee_migrations", as: String.self, logger: database.logger))
+            var done: [String] = []
             for step in steps where !applied.contains(step.name) {
                 // A function body is one statement with semicolons inside; other steps are split.
                 let statements =
@@ -185,12 +187,14 @@ enum PostgresMigrations {
                 }
                 try await connection.run(
                     "INSERT INTO marquee_migrations (name) VALUES (\(step.name))", logger: database.logger)
+                done.append(step.name)
             }
+            return done
         }
     }
 
     static func applied(_ database: PostgresBackend) async throws -> [String] {
-        try await database.client.rows(
+        try await database.rows(
             "SELECT name FROM marquee_migrations ORDER BY name", as: String.self, logger: database.logger)
     }
 }

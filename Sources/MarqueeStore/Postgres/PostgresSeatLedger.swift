@@ -108,7 +108,7 @@ public struct PostgresSeatLedger: SeatLedger {
     private func hold(_ draft: HoldDraft, now: Date) async throws -> SeatDelta {
         let hold = draft.hold
         // One statement, one round trip: the function `marquee_hold` (migration 013) does it all.
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             """
             SELECT outcome, detail, version FROM marquee_hold(
               \(hold.id.rawValue), \(hold.showId.rawValue), \(hold.userId.rawValue), \(hold.seatIds.map(\.rawValue).sorted()),
@@ -125,7 +125,7 @@ public struct PostgresSeatLedger: SeatLedger {
         let holds = drafts.map(\.hold)
         let seats = holds.map { $0.seatIds.map(\.rawValue).sorted() }
         let seatShows = zip(holds, seats).flatMap { hold, seats in seats.map { _ in hold.showId.rawValue } }
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             """
             SELECT outcome, detail, version FROM marquee_hold_batch(
               \(holds.map(\.id.rawValue)), \(holds.map(\.showId.rawValue)), \(holds.map(\.userId.rawValue)),
@@ -173,7 +173,7 @@ public struct PostgresSeatLedger: SeatLedger {
     private typealias ReleaseRow = (String, String?, String?, Int64, String?, Double, Double, String?, Int64, String?)
 
     private func release(_ id: Hold.ID, by user: User.ID, now: Date) async throws -> LedgerResult {
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             """
             SELECT outcome, show_id, seats, total_amount, currency, created_at, expires_at, status, version, freed
             FROM marquee_release(\(id.rawValue), \(user.rawValue), \(now.storedValue))
@@ -186,7 +186,7 @@ public struct PostgresSeatLedger: SeatLedger {
     private func releaseBatch(_ releases: [(Hold.ID, User.ID)], now: Date) async throws
         -> [Result<LedgerResult, BookingError>]
     {
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             """
             SELECT outcome, show_id, seats, total_amount, currency, created_at, expires_at, status, version, freed
             FROM marquee_release_batch(\(releases.map(\.0.rawValue)), \(releases.map(\.1.rawValue)), \(now.storedValue))
@@ -225,7 +225,7 @@ public struct PostgresSeatLedger: SeatLedger {
 
     /// One round trip: the function `marquee_expire` (migration 015).
     private func expire(now: Date, limit: Int) async throws -> LedgerResult {
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             "SELECT hold_id, show_id, seat_id, version FROM marquee_expire(\(now.storedValue), \(limit))",
             as: (String, String, String?, Int64).self, logger: logger)
         var freed: [String: [Seat.ID: SeatState]] = [:]
@@ -251,7 +251,7 @@ public struct PostgresSeatLedger: SeatLedger {
 
     private func load(_ show: Show.ID) async throws -> ShowSeats? {
         // One statement, one snapshot: the version and the seats agree.
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             """
             SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
             FROM shows sh LEFT JOIN show_seats s ON s.show_id = sh.id LEFT JOIN holds h ON h.id = s.hold_id
@@ -264,7 +264,7 @@ public struct PostgresSeatLedger: SeatLedger {
     /// Only the seats whose change is numbered after `version`: what a board's
     /// periodic re-read needs, usually nothing.
     public func seats(of show: Show.ID, changedAfter version: Int64) async throws -> ShowSeats? {
-        let rows = try await database.client.rows(
+        let rows = try await database.rows(
             """
             SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
             FROM show_seats s LEFT JOIN holds h ON h.id = s.hold_id
@@ -305,7 +305,7 @@ public struct PostgresSeatLedger: SeatLedger {
     }
 
     public func hold(_ id: Hold.ID) async throws -> Hold? {
-        try await database.client.withConnection { connection in
+        try await database.withConnection { connection in
             try await Self.fetchRecord(id, lock: false, connection, logger: logger)
         }?.hold()
     }
@@ -313,7 +313,7 @@ public struct PostgresSeatLedger: SeatLedger {
     public func availableCounts(_ shows: [Show.ID], now: Date) async throws -> [Show.ID: Int] {
         guard !shows.isEmpty else { return [:] }
         var counts = Dictionary(uniqueKeysWithValues: shows.map { ($0, 0) })
-        for (show, count) in try await database.client.rows(
+        for (show, count) in try await database.rows(
             """
             SELECT show_id, count(*)::bigint FROM show_seats
             WHERE show_id = ANY(\(shows.map(\.rawValue))) AND (status = 0 OR (status = 1 AND expires_at <= \(now.storedValue)))
@@ -326,13 +326,13 @@ public struct PostgresSeatLedger: SeatLedger {
     }
 
     public func invariantViolations(now: Date) async throws -> [String] {
-        let orphans = try await database.client.rows(
+        let orphans = try await database.rows(
             """
             SELECT s.show_id, s.seat_id FROM show_seats s LEFT JOIN holds h ON h.id = s.hold_id
             WHERE s.status = 1 AND (h.id IS NULL OR h.show_id <> s.show_id OR h.status <> 'active')
             """, as: (String, String).self, logger: logger)
         var problems = orphans.map { "seat \($0.0)/\($0.1) held by missing or ended hold" }
-        let live = try await database.client.rows(
+        let live = try await database.rows(
             """
             SELECT h.id, h.show_id, h.seats, (SELECT count(*) FROM show_seats s WHERE s.hold_id = h.id AND s.status = 1)
             FROM holds h WHERE h.status = 'active' AND h.expires_at > \(now.storedValue)

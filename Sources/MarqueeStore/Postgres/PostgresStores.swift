@@ -86,7 +86,7 @@ public struct PostgresCatalogStore: CatalogStore {
     }
 
     public func loadCatalog(showsEndingAfter: Date) async throws -> CatalogIndex {
-        let client = database.client
+        let client = database
         let logger = database.logger
         let cities = try await client.rows(
             "SELECT id, name, country, time_zone, currency, latitude, longitude FROM cities",
@@ -167,7 +167,7 @@ public struct PostgresAccountStore: AccountStore {
         var query = PostgresQuery(unsafeSQL: "SELECT id, email, name, role, created_at, password_hash FROM users ")
         query.sql += condition.sql
         query.binds = condition.binds
-        return try await database.client.rows(
+        return try await database.rows(
             query, as: (String, String, String, String, Double, String).self, logger: database.logger
         ).map {
             (
@@ -242,7 +242,7 @@ public struct PostgresOutboxStore: OutboxStore {
     /// Claims due events for this instance: each is leased for a minute, so another
     /// instance's worker skips it, and takes it over if this one dies before delivering.
     public func due(at now: Date, limit: Int) async throws -> [OutboxEvent] {
-        try await database.client.rows(
+        try await database.rows(
             """
             WITH claimed AS (
                 SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= \(now.storedValue)
@@ -298,7 +298,7 @@ public struct PostgresPaymentAttemptStore: PaymentAttemptStore {
 
     /// Claims open attempts for this instance's reconciler, leased like outbox events.
     public func open(before date: Date, now: Date) async throws -> [PaymentAttempt] {
-        try await database.client.rows(
+        try await database.rows(
             """
             WITH claimed AS (
                 SELECT provider_key FROM payment_attempts
@@ -318,7 +318,7 @@ public struct PostgresPaymentAttemptStore: PaymentAttemptStore {
     public func bookedPayment(forHold hold: Hold.ID) async throws -> (
         PaymentAuthorization.ID, PaymentAuthorization.Status
     )? {
-        try await database.client.rows(
+        try await database.rows(
             "SELECT id, status FROM payments WHERE hold_id = \(hold.rawValue)", as: (String, String).self,
             logger: database.logger
         ).first.map { (PaymentAuthorization.ID($0.0), PaymentAuthorization.Status(rawValue: $0.1) ?? .authorized) }
