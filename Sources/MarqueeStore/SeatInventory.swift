@@ -9,12 +9,10 @@ import Synchronization
 /// transaction (group commit). On PostgreSQL holds and releases are queued the
 /// same way but up to `lanes` batches run at once (each one transaction), other
 /// writes are their own transactions, and changes also arrive from other
-/// instances (`absorb`); every board seat
-/// remembers the show version that last set it, so changes applied out of order
-/// never let an older state win. A board that has not been compared with the
-/// database for `refreshAfter` is re-read in the background when next used, so
-/// a change whose announcement never came (its instance died between commit and
-/// NOTIFY) is seen within that time.
+/// instances (`absorb`); every board seat remembers the show version that last
+/// set it, so changes applied out of order never let an older state win. A board
+/// not compared with the database for `refreshAfter` is re-read in the background
+/// when next used, so a change whose announcement never came is seen in time.
 public final class SeatInventory: Sendable {
     public let ledger: any SeatLedger
     public let clock: any TimeSource
