@@ -124,9 +124,8 @@ public final class SeatInventory: Sendable {
                 loaded = try await ledger.seats(of: show, changedAfter: since)
             }
         } catch {
-            logger.warning(
-                "re-reading a seat board failed",
-                metadata: ["show": "\(show)", "error": "\(DatabaseFailure.explain(error))"])
+            let reason = DatabaseFailure.explain(error)
+            logger.warning("re-reading a seat board failed", metadata: ["show": "\(show)", "error": "\(reason)"])
         }
         let now = clock.now
         let change = boards.withLock { boards -> SeatDelta? in
@@ -323,9 +322,9 @@ public final class SeatInventory: Sendable {
                 publish(results)
                 for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
             } catch {
+                let reason = DatabaseFailure.explain(error)
                 logger.error(
-                    "seat ledger batch failed",
-                    metadata: ["error": "\(DatabaseFailure.explain(error))", "commands": "\(batch.count)"])
+                    "seat ledger batch failed", metadata: ["error": "\(reason)", "commands": "\(batch.count)"])
                 for pending in batch { pending.continuation.resume(throwing: error) }
             }
         }
