@@ -233,7 +233,9 @@ public struct DatabaseURLError: Error, CustomStringConvertible {
 
 extension PostgresConnection {
     /// Rows of one statement, decoded as they arrive.
-    func rows<each T: PostgresDecodable>(_ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger)
+    func rows<each T: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger
+    )
         async throws -> [(repeat each T)]
     {
         var out: [(repeat each T)] = []
@@ -252,7 +254,9 @@ extension PostgresConnection {
 
 extension PostgresConnection {
     /// One column of each row.
-    func rows<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws -> [T] {
+    func rows<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws
+        -> [T]
+    {
         var out: [T] = []
         for try await row in try await self.query(query, logger: logger).decode(T.self) { out.append(row) }
         return out
