@@ -39,14 +39,7 @@ final class Reachability: Sendable {
         let (url, logger) = (url, logger)
         let task = probe.withLock { probe -> Task<Answer, Never> in
             if let probe { return probe }
-            let task = Task { () -> Answer in
-                do {
-                    try await PostgresBackend.connect(url: url, id: 2, logger: logger, timeout: .seconds(2)).close()
-                    return (true, "")
-                } catch {
-                    return (false, DatabaseFailure.explain(error))
-                }
-            }
+            let task = Task { await Self.probe(url: url, logger: logger) }
             probe = task
             return task
         }
@@ -55,5 +48,30 @@ final class Reachability: Sendable {
             if probe == task { probe = nil }
         }
         return answer
+    }
+
+    /// One connection attempt, answered within 3 s whatever happens to it: a
+    /// connection refused during its start-up (the database closing) was seen to
+    /// leave the attempt waiting for ever, and readiness with it.
+    private static func probe(url: String, logger: Logger) async -> Answer {
+        await withCheckedContinuation { continuation in
+            let answered = Once()
+            let attempt = Task {
+                let answer: Answer
+                do {
+                    try await PostgresBackend.connect(url: url, id: 2, logger: logger, timeout: .seconds(2)).close()
+                    answer = (true, "")
+                } catch {
+                    answer = (false, DatabaseFailure.explain(error))
+                }
+                if answered.first() { continuation.resume(returning: answer) }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(3))
+                guard answered.first() else { return }
+                attempt.cancel()
+                continuation.resume(returning: (false, "no answer to a new connection within 3 s"))
+            }
+        }
     }
 }
