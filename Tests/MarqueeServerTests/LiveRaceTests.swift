@@ -19,10 +19,7 @@ import Testing
             var tokens: [String] = []
             for n in 0..<200 { tokens.append(try await api.register("racer\(n)")) }
 
-            var configuration = HTTPClient.Configuration()
-            configuration.connectionPool = .init(
-                idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 200)
-            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let http = RaceClient.make(connections: tokens.count)
             let statuses = await withTaskGroup(of: Int.self) { group in
                 for token in tokens {
                     group.addTask {
@@ -31,7 +28,9 @@ import Testing
                         request.headers.add(name: "Authorization", value: "Bearer \(token)")
                         request.headers.add(name: "Content-Type", value: "application/json")
                         request.body = .bytes(ByteBuffer(string: #"{"seat_ids":["G11","G12","G13","G14"]}"#))
-                        guard let response = try? await http.execute(request, timeout: .seconds(30)) else { return -1 }
+                        guard let response = try? await http.execute(request, timeout: RaceClient.deadline) else {
+                            return -1
+                        }
                         _ = try? await response.body.collect(upTo: 1 << 20)
                         return Int(response.status.code)
                     }

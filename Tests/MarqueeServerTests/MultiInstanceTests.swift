@@ -43,9 +43,7 @@ import Testing
         let bases = ports.map { "http://127.0.0.1:\($0)" }
         for base in bases { try await DurabilityTests.waitUntilLive(base) }
 
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 300)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let http = RaceClient.make(connections: 300)
         do {
             try await storm(
                 Client(http: http), bases: bases, ports: ports, instances: instances, show: show, url: url,
