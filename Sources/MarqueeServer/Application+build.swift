@@ -66,7 +66,8 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
 }
 
 func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    // HEAD answers what GET would, without the body (uptime checks and load balancers ask this way).
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ProblemMiddleware())
     let pages = Pages.loadOrReport(logger: box.logger)
     HealthRoutes(stores: box.stores, pagesProblem: pages.problem).register(on: router)

@@ -144,6 +144,23 @@ import Testing
             #expect(try ready.object()["status"] as? String == "ready")
         }
     }
+
+    @Test func headAnswersWhatGetWouldWithoutTheBody() async throws {
+        let app = buildApplication(try await TestBoxOffice.make())
+        try await app.test(.router) { client in
+            let api = APIClient(client: client)
+            for path in ["/health/live", "/health/ready", "/api/v1/cities", "/"] {
+                let get = try await api.send(.get, path)
+                let head = try await api.send(.head, path)
+                #expect(get.status == .ok && head.status == .ok, "\(path): GET \(get.status), HEAD \(head.status)")
+                #expect(get.body.readableBytes > 0)
+                #expect(head.body.readableBytes == 0, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+            }
+            // A path that has no GET has no HEAD either.
+            #expect(try await api.send(.head, "/api/v1/no-such-thing").status == .notFound)
+        }
+    }
 }
 
 @Suite struct DemoTopUpTests {
