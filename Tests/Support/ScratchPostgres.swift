@@ -47,6 +47,19 @@ public actor ScratchPostgres {
         return Self.url(port: port, database: name)
     }
 
+    /// Makes `database` refuse new connections and ends its open ones (`accept`
+    /// false), or lets it take connections again: a database gone out of reach.
+    public func acceptConnections(to database: String, _ accept: Bool) async throws {
+        guard case .ready(let port) = await availability() else { return }
+        try await Self.admin(port: port) { connection in
+            _ = try await connection.query(
+                PostgresQuery(unsafeSQL: "ALTER DATABASE \(database) WITH ALLOW_CONNECTIONS \(accept)"),
+                logger: Self.logger
+            ).collect()
+        }
+        if !accept { try await dropConnections(to: database) }
+    }
+
     public func dropConnections(to database: String) async throws {
         guard case .ready(let port) = await availability() else { return }
         try await Self.admin(port: port) { connection in

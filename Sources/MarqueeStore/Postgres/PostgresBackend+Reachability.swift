@@ -5,11 +5,12 @@ import PostgresNIO
 import Synchronization
 
 extension PostgresBackend {
-    /// A pooled connection for `body`.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
-        async throws -> T
-    {
-        try await client.withConnection { try await body($0) }
+    /// A pooled connection for `body`, which counts as a call made at `file`:`line`
+    /// (see `CallsInFlight`).
+    func withConnection<T: Sendable>(
+        file: String = #fileID, line: Int = #line, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await calls.run(site: "\(file):\(line)", on: client, body)
     }
 
     /// Whether the database takes connections right now, asked on a connection of

@@ -23,6 +23,9 @@ public final class PostgresBackend: Sendable {
     /// applied those changes when it made them.
     let origin = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private let running: Task<Void, Never>
+    private let watching: Task<Void, Never>
+    /// Database calls under way; one open for over a minute is logged with where it was made.
+    let calls: CallsInFlight
     /// Whether the database takes connections at all, asked when a call waits long for one.
     let reachability: Reachability
     /// The migrations this open applied (none when the database was already up to date).
@@ -38,6 +41,7 @@ public final class PostgresBackend: Sendable {
         self.url = url
         displayName = Self.displayName(configuration)
         self.logger = logger
+        calls = CallsInFlight(logger: logger)
         reachability = Reachability(url: url, logger: logger)
         // One connection first, outside the pool: a wrong password, a missing role or
         // an unreachable host is reported at once with its cause, instead of after the
@@ -51,14 +55,16 @@ public final class PostgresBackend: Sendable {
         }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        announcer = SeatAnnouncer(client: client, origin: origin, logger: logger)
+        announcer = SeatAnnouncer(client: client, origin: origin, calls: calls, logger: logger)
         // Started immediately, so the pool is marked running before the migrations lease a connection.
         running = Task.immediate { await client.run() }
+        watching = Task { [calls] in await calls.watch(limit: .seconds(60), every: .seconds(10)) }
         do {
             let applied = try await PostgresMigrations.migrate(self)
             migrated.withLock { $0 = applied }
         } catch {
             running.cancel()
+            watching.cancel()
             throw DatabaseOpenError(
                 description: "migrating \(displayName) failed: \(DatabaseFailure.explain(error))")
         }
@@ -68,6 +74,7 @@ public final class PostgresBackend: Sendable {
     /// giving up after `timeout` so that a stuck connection cannot keep a stopping
     /// process alive.
     public func close(timeout: Duration = .seconds(5)) async {
+        watching.cancel()
         running.cancel()
         let running = running
         let once = Once()
@@ -166,24 +173,25 @@ public final class PostgresBackend: Sendable {
     }
 
     /// Rows of one statement on a pooled connection.
-    func rows<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws
-        -> [T]
-    {
-        try await withConnection { try await $0.rows(query, as: type, logger: logger) }
+    func rows<T: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery, as type: T.Type, logger: Logger, file: String = #fileID, line: Int = #line
+    ) async throws -> [T] {
+        try await withConnection(file: file, line: line) { try await $0.rows(query, as: type, logger: logger) }
     }
 
     func rows<each T: PostgresDecodable & Sendable>(
-        _ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger
+        _ query: PostgresQuery, as types: (repeat each T).Type, logger: Logger, file: String = #fileID,
+        line: Int = #line
     ) async throws -> [(repeat each T)] {
-        try await withConnection { try await $0.rows(query, as: types, logger: logger) }
+        try await withConnection(file: file, line: line) { try await $0.rows(query, as: types, logger: logger) }
     }
 
     /// Runs `body` in one transaction on one pooled connection. An error thrown by
     /// `body` (a `BookingError` among them) rolls back and comes out unchanged.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws
-        -> T
-    {
-        try await withConnection { [logger] connection in
+    func transaction<T: Sendable>(
+        file: String = #fileID, line: Int = #line, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection(file: file, line: line) { [logger] connection in
             try await connection.query("BEGIN", logger: logger)
             do {
                 let value = try await body(connection)
@@ -198,8 +206,8 @@ public final class PostgresBackend: Sendable {
 
     /// Runs one statement on a pooled connection; returns how many rows it returned.
     @discardableResult
-    func execute(_ query: PostgresQuery) async throws -> Int {
-        try await withConnection { [logger] in try await $0.run(query, logger: logger) }
+    func execute(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> Int {
+        try await withConnection(file: file, line: line) { [logger] in try await $0.run(query, logger: logger) }
     }
 
     /// A secret every instance shares: made by the first to ask, kept in the database.
@@ -284,10 +292,12 @@ final class SeatAnnouncer: Sendable {
     private let client: PostgresClient
     private let origin: String
     private let logger: Logger
+    private let calls: CallsInFlight
 
-    init(client: PostgresClient, origin: String, logger: Logger) {
+    init(client: PostgresClient, origin: String, calls: CallsInFlight, logger: Logger) {
         self.client = client
         self.origin = origin
+        self.calls = calls
         self.logger = logger
     }
 
@@ -318,10 +328,11 @@ final class SeatAnnouncer: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                _ = try await client.query(
-                    "SELECT pg_notify(\(PostgresSeatLedger.channel), payload)::text FROM unnest(\(batch)) AS payload",
-                    logger: logger
-                ).collect()
+                try await calls.run(site: "\(#fileID):\(#line)", on: client) { [logger] connection in
+                    try await connection.run(
+                        "SELECT pg_notify(\(PostgresSeatLedger.channel), payload)::text FROM unnest(\(batch)) AS payload",
+                        logger: logger)
+                }
             } catch {
                 logger.error("announcing seat changes failed", metadata: ["error": "\(String(reflecting: error))"])
             }
@@ -346,6 +357,7 @@ public enum DatabaseFailure {
     /// Whether `error` says the database is out of reach (a lost or refused
     /// connection, the pool giving up on connecting) rather than that a statement failed.
     public static func isOutOfReach(_ error: any Error) -> Bool {
+        if error is ConnectionLost { return true }
         if let error = error as? ConnectionPoolError {
             return error == .connectionCreationCircuitBreakerTripped || error == .poolShutdown
         }
