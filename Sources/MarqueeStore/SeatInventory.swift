@@ -47,6 +47,10 @@ public final class SeatInventory: Sendable {
     }
 
     private let boards = Mutex<Boards>(Boards())
+    /// Board reads under way, one per show, shared by every request that needs it
+    /// meanwhile: the first requests for a show (after a start, or after the boards
+    /// were forgotten) must not each read the whole seat map from the database.
+    private let loads = Mutex<[Show.ID: (token: UUID, read: Task<ShowSeats?, any Error>)]>([:])
     private let queue = Mutex<WriteQueue>(WriteQueue())
     private let observers = Mutex<[@Sendable ([SeatDelta]) -> Void]>([])
     private let resyncObservers = Mutex<[@Sendable (Set<Show.ID>?) -> Void]>([])
@@ -93,6 +97,8 @@ public final class SeatInventory: Sendable {
     /// the next read of each show comes from the database.
     public func forgetBoards() {
         boards.withLock { $0 = Boards() }
+        // A read begun before the feed broke may miss what changed since: later requests start afresh.
+        loads.withLock { $0.removeAll() }
         for observer in resyncObservers.withLock({ $0 }) { observer(nil) }
     }
 
@@ -111,8 +117,22 @@ public final class SeatInventory: Sendable {
         }
         if stale { Task { await self.refresh(show) } }
         if let board { return board }
-        guard case .loaded(let seats) = try await submit(.load(show)).get() else { return nil }
-        return seats
+        let read = loads.withLock { loads in
+            if let load = loads[show] { return load.read }
+            let token = UUID()
+            let read = Task { () throws -> ShowSeats? in
+                defer {
+                    self.loads.withLock { loads in
+                        if loads[show]?.token == token { loads[show] = nil }
+                    }
+                }
+                guard case .loaded(let seats) = try await self.submit(.load(show)).get() else { return nil }
+                return seats
+            }
+            loads[show] = (token, read)
+            return read
+        }
+        return try await read.value
     }
 
     /// Reads a show's seats again and takes every seat the database changed after
