@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import MarqueeCore
 import MarqueeServer
+import MarqueeTestSupport
 import NIOCore
 import Testing
 
@@ -85,24 +86,24 @@ import Testing
         let binary = try DurabilityTests.marqueeBinary()
         try await buildApplication(box).test(.router) { client in
             let (code, _) = try await bookedTicket(APIClient(client: client), box)
-            func run(_ arguments: [String]) throws -> (Int32, String) {
+            func run(_ arguments: [String]) async throws -> (Int32, String) {
                 let process = Process()
                 process.executableURL = binary
                 process.arguments = arguments
                 let pipe = Pipe()
                 process.standardOutput = pipe
                 try process.run()
-                process.waitUntilExit()
+                await process.ended()
                 return (
                     process.terminationStatus,
                     String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 )
             }
             let key = box.ticketSigner.publicKey
-            let (ok, output) = try run(["verify-ticket", code, "--public-key=\(key)"])  // "=": a key may start with "-"
+            let (ok, output) = try await run(["verify-ticket", code, "--public-key=\(key)"])  // "=": a key may start with "-"
             #expect(ok == 0)
             #expect(output.contains("VALID") && output.contains("seat E5"))
-            let (bad, _) = try run([
+            let (bad, _) = try await run([
                 "verify-ticket", code.replacingOccurrences(of: ".", with: "x."), "--public-key=\(key)",
             ])
             #expect(bad == 1)

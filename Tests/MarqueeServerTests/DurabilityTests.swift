@@ -37,7 +37,7 @@ import Testing
         let holdId = try #require(hold["hold_id"] as? String)
 
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.ended()
         #expect(process.terminationReason == .uncaughtSignal)
 
         let stores = try await Stores.open(location)

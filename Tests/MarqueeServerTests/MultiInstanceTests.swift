@@ -31,7 +31,7 @@ import Testing
             "MARQUEE_LOG_LEVEL": "warning", "MARQUEE_DATABASE_POOL": "12",
         ]
         // Demo data once, then two instances on the same database (and the same sandbox provider).
-        try Self.runToEnd(binary, ["seed"], environment: environment)
+        try await Self.runToEnd(binary, ["seed"], environment: environment)
         let show = try await DurabilityTests.futureShow(in: .postgres(url: url, poolSize: 2), seats: 100)
         let ports = [Int.random(in: 20000...29999), Int.random(in: 30000...39999)]
         let instances = try ports.map { port in
@@ -173,7 +173,7 @@ import Testing
             for try await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        instances[1].waitUntilExit()
+        await instances[1].ended()
         #expect(instances[1].terminationReason == .uncaughtSignal)
 
         let holds = outcomes.filter { $0.holdStatus == 201 }.count
@@ -286,9 +286,9 @@ import Testing
         return process
     }
 
-    static func runToEnd(_ binary: URL, _ arguments: [String], environment: [String: String]) throws {
+    static func runToEnd(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws {
         let process = try start(binary, arguments, environment)
-        process.waitUntilExit()
+        await process.ended()
         guard process.terminationStatus == 0 else { throw TestFailure("marquee \(arguments) failed") }
     }
 

@@ -267,7 +267,8 @@ import Testing
         }
         #expect(board.seats["A1"] == .available)
         #expect(board.seats["B1"]?.holdId == theirs.id && board.seats["B1"]?.holderId == "bob")
-        // Live watchers hear exactly what changed.
+        // Live watchers hear exactly what changed (told just after the board changes).
+        for _ in 0..<100 where heard.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(50)) }
         let told = heard.withLock { $0 }.flatMap(\.seats)
         #expect(Set(told.map(\.key)) == ["A1", "B1"])
         // And the freed seat sells again through this instance.
