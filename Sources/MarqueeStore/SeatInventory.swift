@@ -26,7 +26,7 @@ public final class SeatInventory: Sendable {
     /// How many batches may be written at once: one on SQLite (a single writer).
     let lanes: Int
 
-    private struct Board: Sendable {
+    struct Board: Sendable {
         var seats: ShowSeats
         /// The version that last set each seat; seats not listed were set at or before `loadedAt`.
         var stamps: [Seat.ID: Int64] = [:]
@@ -40,19 +40,19 @@ public final class SeatInventory: Sendable {
         var marks: (older: Int64, newer: Int64)
     }
 
-    private struct Boards: Sendable {
+    struct Boards: Sendable {
         var shows: [Show.ID: Board] = [:]
         /// Recent changes, replayed onto a board read while they were in flight.
         var recent: [SeatDelta] = []
     }
 
-    private let boards = Mutex<Boards>(Boards())
+    let boards = Mutex<Boards>(Boards())
     /// Board reads under way, one per show, shared by every request that needs it
     /// meanwhile: the first requests for a show (after a start, or after the boards
     /// were forgotten) must not each read the whole seat map from the database.
     private let loads = Mutex<[Show.ID: (token: UUID, read: Task<ShowSeats?, any Error>)]>([:])
-    private let queue = Mutex<WriteQueue>(WriteQueue())
-    private let observers = Mutex<[@Sendable ([SeatDelta]) -> Void]>([])
+    let queue = Mutex<WriteQueue>(WriteQueue())
+    let observers = Mutex<[@Sendable ([SeatDelta]) -> Void]>([])
     private let resyncObservers = Mutex<[@Sendable (Set<Show.ID>?) -> Void]>([])
 
     public init(
@@ -287,134 +287,5 @@ public final class SeatInventory: Sendable {
             board[layout.seats[index].id]?.isFree(at: now) ?? false
         }
         return .seatsUnavailable(unavailable: taken, suggested: suggested)
-    }
-
-    // MARK: The write queue
-
-    private struct Pending: Sendable {
-        let command: LedgerCommand
-        let continuation: CheckedContinuation<Result<LedgerResult, BookingError>, any Error>
-    }
-
-    private struct WriteQueue: Sendable {
-        var pending: [Pending] = []
-        var drainers = 0
-    }
-
-    private func submit(_ command: LedgerCommand) async throws -> Result<LedgerResult, BookingError> {
-        if !ledger.groupsCommits {
-            switch command {
-            case .hold, .release: break
-            default:
-                // Straight to the database: its row locks order concurrent writers.
-                let results = try await ledger.apply([command])
-                publish(results)
-                return results[0]
-            }
-        }
-        return try await withCheckedThrowingContinuation { continuation in
-            let startDrain = queue.withLock { queue in
-                queue.pending.append(Pending(command: command, continuation: continuation))
-                if queue.drainers >= lanes { return false }
-                queue.drainers += 1
-                return true
-            }
-            if startDrain { Task { await self.drain() } }
-        }
-    }
-
-    /// Runs queued commands in batches, one transaction each, until the queue is empty.
-    private func drain() async {
-        while true {
-            let batch = queue.withLock { queue -> [Pending] in
-                if queue.pending.isEmpty {
-                    queue.drainers -= 1
-                    return []
-                }
-                let count = min(queue.pending.count, maxBatch)
-                let batch = Array(queue.pending.prefix(count))
-                queue.pending.removeFirst(count)
-                return batch
-            }
-            if batch.isEmpty { return }
-            do {
-                let results = try await ledger.apply(batch.map(\.command))
-                publish(results)
-                for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
-            } catch {
-                let reason = DatabaseFailure.explain(error)
-                logger.error(
-                    "seat ledger batch failed", metadata: ["error": "\(reason)", "commands": "\(batch.count)"])
-                for pending in batch { pending.continuation.resume(throwing: error) }
-            }
-        }
-    }
-
-    /// Brings the boards up to date with committed results and tells the observers.
-    private func publish(_ results: [Result<LedgerResult, BookingError>]) {
-        var loaded: [ShowSeats] = []
-        var deltas: [SeatDelta] = []
-        for case .success(let result) in results {
-            if case .loaded(let seats?) = result { loaded.append(seats) }
-            deltas += result.deltas
-        }
-        if !loaded.isEmpty { install(loaded, at: clock.now) }
-        let changes = merge(deltas)
-        if !changes.isEmpty {
-            for observer in observers.withLock({ $0 }) { observer(changes) }
-        }
-    }
-
-    /// Boards read from the database, with any newer change heard meanwhile replayed on top.
-    private func install(_ loaded: [ShowSeats], at now: Date) {
-        boards.withLock { boards in
-            for seats in loaded where boards.shows[seats.showId] == nil {
-                var board = Board(
-                    seats: seats, stamps: seats.stamps, loadedAt: seats.stamps.isEmpty ? seats.version : 0,
-                    checkedAt: now, marks: (seats.version, seats.version))
-                for delta in boards.recent where delta.showId == seats.showId && delta.version > seats.version {
-                    Self.merge(delta, into: &board)
-                }
-                boards.shows[seats.showId] = board
-            }
-        }
-    }
-
-    /// Applies changes to the boards seat by seat, newest version winning; returns
-    /// what each change really changed (all of it for shows without a board).
-    private func merge(_ deltas: [SeatDelta]) -> [SeatDelta] {
-        guard !deltas.isEmpty else { return [] }
-        let shared = !ledger.groupsCommits
-        return boards.withLock { boards in
-            var changes: [SeatDelta] = []
-            for delta in deltas {
-                if shared {
-                    boards.recent.append(delta)
-                    if boards.recent.count > 1024 { boards.recent.removeFirst(boards.recent.count - 768) }
-                }
-                guard var board = boards.shows.removeValue(forKey: delta.showId) else {
-                    changes.append(delta)
-                    continue
-                }
-                let changed = Self.merge(delta, into: &board)
-                boards.shows[delta.showId] = board
-                if !changed.isEmpty {
-                    changes.append(SeatDelta(showId: delta.showId, version: delta.version, seats: changed))
-                }
-            }
-            return changes
-        }
-    }
-
-    @discardableResult
-    private static func merge(_ delta: SeatDelta, into board: inout Board) -> [Seat.ID: SeatState] {
-        var changed: [Seat.ID: SeatState] = [:]
-        for (seat, state) in delta.seats where delta.version > (board.stamps[seat] ?? board.loadedAt) {
-            board.stamps[seat] = delta.version
-            board.seats.seats[seat] = state
-            changed[seat] = state
-        }
-        board.seats.version = max(board.seats.version, delta.version)
-        return changed
     }
 }
