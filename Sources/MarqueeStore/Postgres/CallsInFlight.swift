@@ -47,7 +47,7 @@ final class CallsInFlight: Sendable {
         let id = begin(site)
         defer { end(id) }
         return try await client.withConnection { connection in
-            try await self.watching(id, on: connection, body)
+            try await self.watching(id, site: site, on: connection, body)
         }
     }
 
@@ -69,7 +69,7 @@ final class CallsInFlight: Sendable {
     /// `body` in a task of its own, answered by that task or, if the connection
     /// closes and the task has not answered `grace` later, by `ConnectionLost`.
     private func watching<T: Sendable>(
-        _ id: UInt64, on connection: PostgresConnection,
+        _ id: UInt64, site: String, on connection: PostgresConnection,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await withTaskCancellationHandler {
@@ -83,7 +83,6 @@ final class CallsInFlight: Sendable {
                         if answered.first() { continuation.resume(throwing: error) }
                     }
                 }
-                let site = state.withLock { $0.open[id]?.site } ?? "?"
                 let abandon: @Sendable () -> Void = {
                     guard answered.first() else { return }
                     work.cancel()
