@@ -13,7 +13,7 @@ import Testing
         let binary = try Self.marqueeBinary()
         let directory = ScratchDirectory.make("kill")
         let location = try await Stores.testCopy(in: directory)
-        let port = Int.random(in: 20000...40000)
+        let port = ScratchPostgres.freePort()
         // The template's shows are dated by the test clock; the real server runs on the real one.
         let show = try await Self.futureShow(in: location)
 

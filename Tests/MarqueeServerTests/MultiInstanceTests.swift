@@ -33,7 +33,11 @@ import Testing
         // Demo data once, then two instances on the same database (and the same sandbox provider).
         try await Self.runToEnd(binary, ["seed"], environment: environment)
         let show = try await DurabilityTests.futureShow(in: .postgres(url: url, poolSize: 2), seats: 100)
-        let ports = [Int.random(in: 20000...29999), Int.random(in: 30000...39999)]
+        var ports = [ScratchPostgres.freePort()]
+        while ports.count < 2 {
+            let port = ScratchPostgres.freePort()
+            if port != ports[0] { ports.append(port) }
+        }
         let instances = try ports.map { port in
             try Self.start(
                 binary, ["serve", "--port", "\(port)", "--hold-ttl", "\(Self.holdTTL)"], environment,

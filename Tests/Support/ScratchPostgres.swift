@@ -185,12 +185,20 @@ public actor ScratchPostgres {
         return pid
     }
 
-    private static func freePort() -> Int {
-        let socket = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        let port = socket?.localAddress?.port ?? Int.random(in: 20000...40000)
-        try? socket?.close().wait()
-        return port
+    /// A port free to listen on now, below Linux's ephemeral range (32768 up), so
+    /// that no outgoing connection of the busy test process takes it before the
+    /// server it is meant for binds it.
+    public static func freePort() -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20000...32000)
+            if let socket = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: port).wait()
+            {
+                try? socket.close().wait()
+                return port
+            }
+        }
+        return Int.random(in: 20000...32000)
     }
 }
 
