@@ -54,6 +54,10 @@ import Testing
                 if status == .serviceUnavailable { try await Task.sleep(for: .seconds(1)) }
             }
             #expect(status == .created)
+            // Reads through the pool answer again too, and readiness says so.
+            let token = try await api.register("later")
+            #expect(try await api.send(.get, "/api/v1/holds/hld_missing", token: token).status == .notFound)
+            #expect(try await api.send(.get, "/health/ready").status == .ok)
         }
         await box.stores.close()
     }
