@@ -7,8 +7,9 @@ import Testing
 
 /// A PostgreSQL database that goes out of reach while an instance runs: the
 /// instance says it is not ready within seconds (asked on a connection of its
-/// own, not after the pool's minute of retries), naming the cause, and sees the
-/// database again once it takes connections, and so does its pool. (That a
+/// own, not after the pool's minute of retries), naming the cause; a request
+/// that waits for a connection meanwhile gets its 503 within seconds; and it sees
+/// the database again once it takes connections, and so does its pool. (That a
 /// request failing for want of a connection is a 503: DatabaseErrorTests; that a
 /// call whose connection closes under it does not wait for ever: ConnectionLossTests.)
 @Suite(.serialized) struct DatabaseOutageTests {
@@ -38,6 +39,14 @@ import Testing
             #expect(detail?.contains("not reachable") == true)
             #expect(detail?.contains("not currently accepting connections") == true)
             #expect(ready.headers[.retryAfter] == "5")
+            // A request that needs a connection meanwhile gets its 503 within seconds, not after the pool's minute.
+            let tried = ContinuousClock.now
+            let refused = try await api.send(
+                .post, "/api/v1/auth/register",
+                json: #"{"email":"during@example.com","password":"correct-horse","name":"During"}"#)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(try refused.object()["code"] as? String == "database_unavailable")
+            #expect(ContinuousClock.now - tried < .seconds(15), "answered after \(ContinuousClock.now - tried)")
 
             try await ScratchPostgres.shared.acceptConnections(to: database, true)
             let (reachable, problem) = await box.stores.reachable()

@@ -39,6 +39,60 @@ struct ConnectionLossTests {
         await stores.close()
     }
 
+    @Test func aCallWaitingForAConnectionFailsWithinSecondsWhileTheDatabaseRefusesThem() async throws {
+        let url = try await ScratchPostgres.shared.createDatabase()
+        let name = try #require(url.split(separator: "/").last.map(String.init))
+        let logger = Logger(label: "test")
+        let database = try await PostgresBackend(url: url, poolSize: 2, patience: .seconds(1), logger: logger)
+        #expect(try await database.rows("SELECT 1", as: Int.self, logger: logger) == [1])
+        // The pool's connections end and new ones are refused: the pool retries for a minute.
+        try await ScratchPostgres.shared.acceptConnections(to: name, false)
+        let asked = ContinuousClock.now
+        let outcome = await Self.within(.seconds(40)) {
+            try await database.rows("SELECT 1", as: Int.self, logger: logger)
+        }
+        let waited = ContinuousClock.now - asked
+        switch outcome {
+        case nil: Issue.record("the call was still waiting for a connection after 40 s")
+        case .success(let rows): Issue.record("a database refusing connections answered \(rows)")
+        case .failure(let error):
+            #expect(error is NoConnection, "\(error)")
+            #expect(DatabaseFailure.isOutOfReach(error), "\(error)")
+            #expect("\(error)".contains("not currently accepting connections"), "\(error)")
+            #expect(waited < .seconds(10), "failed after \(waited)")
+        }
+        #expect(database.calls.count == 0)
+        // Once the database takes connections again, so does the pool.
+        try await ScratchPostgres.shared.acceptConnections(to: name, true)
+        let deadline = ContinuousClock.now + .seconds(90)
+        var answer: [Int] = []
+        while answer.isEmpty && ContinuousClock.now < deadline {
+            do { answer = try await database.rows("SELECT 1", as: Int.self, logger: logger) } catch {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        #expect(answer == [1])
+        await database.close()
+    }
+
+    @Test func aCallWaitingOnABusyPoolWaitsItsTurn() async throws {
+        let logger = Logger(label: "test")
+        let database = try await PostgresBackend(
+            url: try await ScratchPostgres.shared.createDatabase(), poolSize: 2, patience: .seconds(1), logger: logger)
+        // Both connections busy for 4 s; the database itself takes connections.
+        let sleepers = (0..<2).map { _ in
+            Task { try await database.rows("SELECT 1 FROM pg_sleep(4)", as: Int.self, logger: logger) }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let asked = ContinuousClock.now
+        let answer = try await database.rows("SELECT 2", as: Int.self, logger: logger)
+        let waited = ContinuousClock.now - asked
+        #expect(answer == [2])
+        #expect(waited > .seconds(2), "the call did not wait for a busy connection (\(waited))")
+        for sleeper in sleepers { #expect(try await sleeper.value == [1]) }
+        await database.close()
+    }
+
     /// What `body` came to, or nil if it had not finished within `limit` (it is left running).
     static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async
         -> Result<

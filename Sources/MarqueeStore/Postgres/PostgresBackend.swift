@@ -33,7 +33,12 @@ public final class PostgresBackend: Sendable {
     private let migrated = Mutex<[String]>([])
 
     /// Connects (lazily: the pool opens connections on demand) and applies pending migrations.
-    public init(url: String, poolSize: Int = 20, logger: Logger = Logger(label: "marquee.postgres")) async throws {
+    /// A call that has waited `patience` for a connection while the database
+    /// refuses connections fails then (503), not after the pool's minute of retries.
+    public init(
+        url: String, poolSize: Int = 20, patience: Duration = .seconds(3),
+        logger: Logger = Logger(label: "marquee.postgres")
+    ) async throws {
         var configuration = try Self.configuration(url: url)
         configuration.options.maximumConnections = max(2, poolSize)
         configuration.options.connectionIdleTimeout = .seconds(30)
@@ -41,7 +46,7 @@ public final class PostgresBackend: Sendable {
         self.url = url
         displayName = Self.displayName(configuration)
         self.logger = logger
-        calls = CallsInFlight(logger: logger)
+        calls = CallsInFlight(patience: patience, logger: logger)
         reachability = Reachability(url: url, logger: logger)
         // One connection first, outside the pool: a wrong password, a missing role or
         // an unreachable host is reported at once with its cause, instead of after the
@@ -58,7 +63,12 @@ public final class PostgresBackend: Sendable {
         announcer = SeatAnnouncer(client: client, origin: origin, calls: calls, logger: logger)
         // Started immediately, so the pool is marked running before the migrations lease a connection.
         running = Task.immediate { await client.run() }
-        watching = Task { [calls] in await calls.watch(limit: .seconds(60), every: .seconds(10)) }
+        watching = Task { [calls, reachability] in
+            await withDiscardingTaskGroup { group in
+                group.addTask { await calls.watch(limit: .seconds(60), every: .seconds(10)) }
+                group.addTask { await calls.cutWaits(reachable: { await reachability.check() }) }
+            }
+        }
         do {
             let applied = try await PostgresMigrations.migrate(self)
             migrated.withLock { $0 = applied }
@@ -357,7 +367,7 @@ public enum DatabaseFailure {
     /// Whether `error` says the database is out of reach (a lost or refused
     /// connection, the pool giving up on connecting) rather than that a statement failed.
     public static func isOutOfReach(_ error: any Error) -> Bool {
-        if error is ConnectionLost { return true }
+        if error is ConnectionLost || error is NoConnection { return true }
         if let error = error as? ConnectionPoolError {
             return error == .connectionCreationCircuitBreakerTripped || error == .poolShutdown
         }
