@@ -12,9 +12,9 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
     buildApplication(box, feed: SeatFeed(inventory: box.inventory, clock: box.environment.clock))
 }
 
-func buildApplication(_ box: BoxOffice, feed: SeatFeed) -> some ApplicationProtocol {
+func buildApplication(_ box: BoxOffice, feed: SeatFeed, activity: Activity = Activity()) -> some ApplicationProtocol {
     let configuration = box.configuration
-    let router = buildRouter(box, feed: feed)
+    let router = buildRouter(box, feed: feed, activity: activity)
     let expiry = HoldExpiryService(
         inventory: box.inventory, idempotencyKeys: box.idempotencyKeys, interval: configuration.expirySweepInterval,
         logger: box.logger)
@@ -28,9 +28,17 @@ func buildApplication(_ box: BoxOffice, feed: SeatFeed) -> some ApplicationProto
     let pspWebhooks = SandboxWebhookSender(
         sandbox: box.sandboxPayments, secret: box.paymentWebhookSecret, clock: box.environment.clock,
         interval: .seconds(1), logger: box.logger)
-    var services: [any Service] = [expiry, refunds, buildOutboxDispatcher(box), reconciler, pspWebhooks, feed]
+    var services = [
+        activity.track(expiry, as: "hold expiry"), activity.track(refunds, as: "refunds"),
+        activity.track(buildOutboxDispatcher(box), as: "outbox dispatch"),
+        activity.track(reconciler, as: "payment reconciler"), activity.track(pspWebhooks, as: "sandbox webhooks"),
+        activity.track(feed, as: "live seat feed"),
+    ]
     if case .postgres(let database) = box.stores.backend {
-        services.append(SeatChangeListener(database: database, inventory: box.inventory, logger: box.logger))
+        services.append(
+            activity.track(
+                SeatChangeListener(database: database, inventory: box.inventory, logger: box.logger),
+                as: "seat change listener"))
     }
     return Application(
         router: router,
@@ -65,9 +73,10 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
     buildRouter(box, feed: SeatFeed(inventory: box.inventory, clock: box.environment.clock))
 }
 
-func buildRouter(_ box: BoxOffice, feed: SeatFeed) -> Router<AppRequestContext> {
+func buildRouter(_ box: BoxOffice, feed: SeatFeed, activity: Activity = Activity()) -> Router<AppRequestContext> {
     // HEAD answers what GET would, without the body (uptime checks and load balancers ask this way).
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: activity.counter)
     router.add(middleware: ProblemMiddleware())
     let pages = Pages.loadOrReport(logger: box.logger)
     HealthRoutes(stores: box.stores, pagesProblem: pages.problem).register(on: router)

@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory = "./data"
     /// Seconds a hold keeps its seats.
     public var holdTTL: TimeInterval = 600
+    /// How long a graceful stop may take before what is still running is cancelled.
+    public var shutdownGrace: Duration = .seconds(20)
     /// Load the demo catalog into an empty database.
     public var demoData = true
     public var logLevel: Logger.Level = .info
@@ -85,6 +87,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("MARQUEE_HOLD_TTL", text)
             }
             holdTTL = ttl
+        }
+        if let text = value("SHUTDOWN_GRACE") {
+            guard let seconds = Int(text), (1...3600).contains(seconds) else {
+                throw ConfigurationError("MARQUEE_SHUTDOWN_GRACE", text)
+            }
+            shutdownGrace = .seconds(seconds)
         }
         if let text = value("NO_DEMO") { demoData = !["1", "true", "yes"].contains(text.lowercased()) }
         if let text = value("LOG_LEVEL") {

@@ -77,6 +77,14 @@ public struct Stores: Sendable {
         }
     }
 
+    /// Database calls under way (on PostgreSQL; SQLite's are not counted: 0).
+    public var openDatabaseCalls: Int {
+        switch backend {
+        case .sqlite: 0
+        case .postgres(let database): database.calls.count
+        }
+    }
+
     /// Names of the migrations applied so far, oldest first.
     public func appliedMigrations() async throws -> [String] {
         switch backend {

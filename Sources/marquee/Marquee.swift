@@ -51,6 +51,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one (env MARQUEE_PORT, default 8080).") var port: Int?
     @OptionGroup var store: StoreOptions
     @Option(help: "Seconds a hold keeps its seats (env MARQUEE_HOLD_TTL, default 600).") var holdTtl: Int?
+    @Option(
+        help:
+            "Seconds a graceful stop (SIGTERM) may take before what is still running is cancelled (env MARQUEE_SHUTDOWN_GRACE, default 20)."
+    ) var shutdownGrace: Int?
     @Flag(help: "Do not load demo data into an empty database (env MARQUEE_NO_DEMO=1).") var noDemo = false
     @Option(help: "trace, debug, info, notice, warning, error or critical (env MARQUEE_LOG_LEVEL, default info).")
     var logLevel: String?
@@ -66,6 +70,12 @@ struct Serve: AsyncParsableCommand {
             guard (1...86400).contains(holdTtl) else { throw ValidationError("--hold-ttl must be 1...86400 seconds") }
             configuration.holdTTL = TimeInterval(holdTtl)
         }
+        if let shutdownGrace {
+            guard (1...3600).contains(shutdownGrace) else {
+                throw ValidationError("--shutdown-grace must be 1...3600 seconds")
+            }
+            configuration.shutdownGrace = .seconds(shutdownGrace)
+        }
         if noDemo { configuration.demoData = false }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else {
@@ -80,7 +90,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let box = try await BoxOffice.open(configuration)
-        try await buildApplication(box).runService()
+        try await serve(box)
         await box.stores.close()
         box.logger.info("stopped cleanly")
     }

@@ -62,7 +62,10 @@ import Testing
         do {
             try await Self.eventually(seconds: 15) { !instances[0].isRunning }
         } catch {
-            print("instance A did not stop; its log is in \(directory.path)")
+            // Its log says what the stop still waits for (every 5 s).
+            let log = directory.appendingPathComponent("instance-\(ports[0]).log").path
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            print("instance A did not stop; the end of its log (\(log)):\n\(text.suffix(4000))")
             throw error
         }
         #expect(instances[0].terminationReason == .exit && instances[0].terminationStatus == 0)

@@ -108,6 +108,9 @@ final class SeatFeed: Service, Sendable {
     /// Messages encoded so far (snapshots and deltas), for the coalescing test and metrics.
     var encodedMessages: Int { state.withLock { $0.encoded } }
 
+    /// Watchers of every show.
+    var watcherTotal: Int { state.withLock { $0.channels.values.reduce(0) { $0 + $1.watchers.count } } }
+
     func watcherCount(of show: Show.ID) -> Int { state.withLock { $0.channels[show]?.watchers.count ?? 0 } }
 
     func run() async throws {

@@ -57,6 +57,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             )
             problem.headers[.retryAfter] = "5"
             return problem
+        case is CancellationError:
+            // Only a stop that outran its grace period cancels requests.
+            context.logger.warning(
+                "request cancelled: the server is stopping", metadata: ["path": "\(request.uri.path)"])
+            var problem = Problem(.serviceUnavailable, code: "shutting_down", detail: "the server is stopping")
+            problem.headers[.retryAfter] = "1"
+            return problem
         default:
             context.logger.error(
                 "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])

@@ -1,0 +1,62 @@
+import Foundation
+import Glibc
+import MarqueeTestSupport
+import Testing
+
+/// A real `marquee serve` stops on SIGTERM even when a request never finishes:
+/// once the grace period runs out, what is left is cancelled, and the stop says
+/// what it waited for.
+@Suite struct ShutdownTests {
+    @Test func aStopOutlastingItsGracePeriodCancelsWhatIsLeftAndEnds() async throws {
+        let directory = ScratchDirectory.make("shutdown")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = ScratchPostgres.freePort()
+        let log = directory.appendingPathComponent("instance.log").path
+        let instance = try MultiInstanceTests.start(
+            try DurabilityTests.marqueeBinary(), ["serve", "--port", "\(port)", "--no-demo"],
+            [
+                "MARQUEE_DATA_DIR": directory.path, "MARQUEE_SHUTDOWN_GRACE": "2", "MARQUEE_LOG_LEVEL": "info",
+                "MARQUEE_BCRYPT_COST": "4",
+            ], log: log)
+        defer { if instance.isRunning { kill(instance.processIdentifier, SIGKILL) } }
+        try await DurabilityTests.waitUntilLive("http://127.0.0.1:\(port)")
+
+        // A client sends the head of a request and one byte of its 100-byte body, then nothing.
+        let socket = try Self.connect(port: port)
+        defer { close(socket) }
+        let head =
+            "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        #expect(head.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) } > 0)
+        try await Task.sleep(for: .milliseconds(500))
+
+        kill(instance.processIdentifier, SIGTERM)
+        let asked = ContinuousClock.now
+        try await MultiInstanceTests.eventually(seconds: 15) { !instance.isRunning }
+        let took = ContinuousClock.now - asked
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(took < .seconds(8), "stopping took \(took); log:\n\(text.suffix(3000))")
+        #expect(instance.terminationStatus == 0, "log:\n\(text.suffix(3000))")
+        // It told what it waited for, and the stalled request was cancelled with a 503, not a 500.
+        let stopping = text.split(separator: "\n").first { $0.contains("stopping") }
+        #expect(stopping?.contains("requests=1") == true, "\(stopping ?? "no 'stopping' line")")
+        #expect(text.contains("POST /api/v1/auth/register 503"), "log:\n\(text.suffix(3000))")
+        #expect(!text.contains("unhandled error"), "log:\n\(text.suffix(3000))")
+        #expect(text.contains("stopped cleanly"))
+    }
+
+    static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard fd >= 0, connected == 0 else { throw TestFailure("cannot connect to port \(port)") }
+        return fd
+    }
+}
