@@ -77,6 +77,7 @@ struct HoldsBench: AsyncParsableCommand {
         let buyersPerConnection = 4
         print("registering \(maxConnections * buyersPerConnection) buyers…")
         let tokens = try await driver.buyers(maxConnections * buyersPerConnection)
+        let probe = try await lagProbe(driver, besides: shows, database: database)
 
         for level in levels {
             let ceiling = try await driver.measure(connections: level, seconds: duration) { _, _ in
@@ -87,6 +88,9 @@ struct HoldsBench: AsyncParsableCommand {
             }
             let releases = PendingReleases()
             let before = CPUSample()
+            let probing = probe.map { probe in
+                Task { try await probe.run(until: ContinuousClock.now + .milliseconds(Int(duration * 1000))) }
+            }
             let holds = try await driver.measure(connections: level, seconds: duration) { worker, iteration in
                 let buyer = worker * buyersPerConnection + iteration % buyersPerConnection
                 let pick = shows.count == 1 ? 0 : Int.random(in: 0..<shows.count)
@@ -94,6 +98,7 @@ struct HoldsBench: AsyncParsableCommand {
                     show: shows[pick], seats: maps[pick], buyer: buyer, token: tokens[buyer], releases: releases)
             }
             let cpu = CPUSample().summary(since: before)
+            let lag = try await probing?.value
             await releases.waitForAll()
             let h = ceiling.rate
             print("")
@@ -115,6 +120,14 @@ struct HoldsBench: AsyncParsableCommand {
                 String(
                     format: "  conflict rate %.1f %%   errors %d",
                     100 * Double(holds.conflicts) / Double(max(1, holds.count)), holds.errors))
+            if let lag, let probe {
+                print(
+                    String(
+                        format: "  watcher lag p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%d probes, %d missed)",
+                        lag.percentile(0.5), lag.percentile(0.99), (lag.lags.max() ?? 0) * 1000, lag.lags.count,
+                        lag.misses)
+                        + " hold via \(probe.holdBase), events from \(probe.watchBase)")
+            }
             if !cpu.isEmpty { print("  during holds: \(cpu)") }
         }
         let problems = try await database.ledger.invariantViolations(now: Date())
@@ -126,11 +139,28 @@ struct HoldsBench: AsyncParsableCommand {
         if !problems.isEmpty { throw ExitCode.failure }
     }
 
+    /// A probe of the watcher lag on a show the load leaves alone: holds through
+    /// the last instance, events from the first. Nil (and said so) if there is no such show.
+    private func lagProbe(_ driver: LoadDriver, besides shows: [String], database: Stores) async throws -> LagProbe? {
+        guard let quiet = try await Self.upcomingShows(database, count: nil).first(where: { !shows.contains($0) }),
+            let seat = try await driver.seatMap(quiet).first?.id
+        else {
+            print("no show besides the ones under load: the watcher lag is not probed")
+            return nil
+        }
+        return LagProbe(
+            client: driver.client, watchBase: driver.bases[0], holdBase: driver.bases[driver.bases.count - 1],
+            show: quiet, seat: seat, token: try await driver.buyers(1)[0])
+    }
+
     /// Upcoming shows (30 minutes or more away), soonest first, for spreading the load.
-    static func upcomingShows(_ database: Stores, count: Int) async throws -> [String] {
+    /// All of them when `count` is nil.
+    static func upcomingShows(_ database: Stores, count: Int?) async throws -> [String] {
         let index = try await database.catalog.loadCatalog(showsEndingAfter: Date())
         let soon = Date().addingTimeInterval(1800)
-        let shows = index.shows.filter { $0.startsAt > soon }.sorted { $0.startsAt < $1.startsAt }.prefix(count)
+        let upcoming = index.shows.filter { $0.startsAt > soon }.sorted { $0.startsAt < $1.startsAt }
+        guard let count else { return upcoming.map(\.id.rawValue) }
+        let shows = upcoming.prefix(count)
         guard shows.count == count else { throw ValidationError("only \(shows.count) upcoming shows; lower --shows") }
         return shows.map(\.id.rawValue)
     }
