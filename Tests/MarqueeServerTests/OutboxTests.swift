@@ -2,11 +2,11 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MarqueeCore
-import MarqueeStore
 import Synchronization
 import Testing
 
 @testable import MarqueeServer
+@testable import MarqueeStore
 
 /// Booking events reach the buyer's mailbox and signed webhooks, and survive a receiver being down.
 @Suite struct OutboxTests {
@@ -86,5 +86,55 @@ import Testing
             let cancellation = try String(contentsOfFile: mailbox + "/" + files[1], encoding: .utf8)
             #expect(cancellation.contains("cancelled") && cancellation.contains("Refund:"))
         }
+    }
+
+    @Test func anIdleOutboxIsReadOncePerTickAndAFullOneUntilItDrains() async throws {
+        let box = try await TestBoxOffice.make()
+        let outbox = CountingOutbox(box.outbox, full: 0)
+        let dispatcher = OutboxDispatcher(
+            outbox: outbox, bookings: box.bookings, accounts: box.accounts, catalog: box.catalog,
+            mailbox: FileManager.default.temporaryDirectory.appendingPathComponent("mailbox-\(UUID().uuidString)").path,
+            webhookURLs: [], webhookSecret: box.webhookSecret, clock: box.environment.clock, interval: .seconds(1),
+            logger: box.logger)
+        #expect(await dispatcher.deliverBacklog() == 1)
+        #expect(outbox.reads == 1)
+        // Three full batches, then a short one: four passes in the tick.
+        outbox.reset(full: 3)
+        #expect(await dispatcher.deliverBacklog() == 4)
+        #expect(outbox.reads == 4)
+        // A backlog that never drains stops at 20 passes, until the next tick.
+        outbox.reset(full: 1000)
+        #expect(await dispatcher.deliverBacklog() == 20)
+    }
+}
+
+/// The real outbox store, counting its reads; the first `full` reads answer a
+/// full batch of 500 events that are delivered nowhere (no webhooks, no e-mail events).
+final class CountingOutbox: OutboxStore {
+    private let store: any OutboxStore
+    private let state: Mutex<(reads: Int, full: Int)>
+
+    init(_ store: any OutboxStore, full: Int) {
+        self.store = store
+        state = Mutex((0, full))
+    }
+
+    var reads: Int { state.withLock { $0.reads } }
+    func reset(full: Int) { state.withLock { $0 = (0, full) } }
+
+    func due(at now: Date, limit: Int) async throws -> [OutboxEvent] {
+        let full = state.withLock { state -> Bool in
+            state.reads += 1
+            return state.reads <= state.full
+        }
+        guard full else { return try await store.due(at: now, limit: limit) }
+        return (0..<Int64(limit)).map {
+            OutboxEvent(id: -1 - $0, event: "hold_released", payload: [:], createdAt: now, attempts: 0)
+        }
+    }
+    func delivered(_ ids: [Int64], at: Date) async throws { try await store.delivered(ids, at: at) }
+    func purgeDelivered(before date: Date) async throws -> Int { try await store.purgeDelivered(before: date) }
+    func failed(_ id: Int64, error: String, retryAt: Date) async throws {
+        try await store.failed(id, error: error, retryAt: retryAt)
     }
 }

@@ -27,13 +27,24 @@ struct OutboxDispatcher: Service {
     func run() async throws {
         var lastPurge = ContinuousClock.now
         await repeatUntilShutdown(every: interval) {
-            // Keep going while a hot sale fills the outbox faster than one pass per tick.
-            for _ in 0..<20 where await deliverDue() == 500 {}
+            await deliverBacklog()
             if ContinuousClock.now - lastPurge >= .seconds(60) {
                 lastPurge = ContinuousClock.now
                 _ = try? await outbox.purgeDelivered(before: clock.now.addingTimeInterval(-7 * 86400))
             }
         }
+    }
+
+    /// Passes until one finds less than a full batch (a hot sale can fill the
+    /// outbox faster than one pass per tick), 20 at most; returns how many it made.
+    @discardableResult
+    func deliverBacklog() async -> Int {
+        var passes = 0
+        while passes < 20 && !Task.isCancelled {
+            passes += 1
+            guard await deliverDue() == 500 else { break }
+        }
+        return passes
     }
 
     /// One pass; returns how many events were delivered.
@@ -42,6 +53,8 @@ struct OutboxDispatcher: Service {
         let due: [OutboxEvent]
         do {
             due = try await outbox.due(at: clock.now, limit: 500)
+        } catch is CancellationError {
+            return 0  // stopping
         } catch {
             logger.error("reading the outbox failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])
             return 0
