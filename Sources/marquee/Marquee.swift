@@ -90,7 +90,12 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let box = try await BoxOffice.open(configuration)
-        try await serve(box)
+        do {
+            try await serve(box)
+        } catch {
+            await box.stores.close()
+            throw error
+        }
         await box.stores.close()
         box.logger.info("stopped cleanly")
     }

@@ -5,7 +5,7 @@ import Testing
 
 /// A real `marquee serve` stops on SIGTERM even when a request never finishes:
 /// once the grace period runs out, what is left is cancelled, and the stop says
-/// what it waited for.
+/// what it waited for. One that cannot take its port says so and ends.
 @Suite struct ShutdownTests {
     @Test func aStopOutlastingItsGracePeriodCancelsWhatIsLeftAndEnds() async throws {
         let directory = ScratchDirectory.make("shutdown")
@@ -45,12 +45,54 @@ import Testing
         #expect(text.contains("stopped cleanly"))
     }
 
-    static func connect(port: Int) throws -> Int32 {
+    @Test func anAddressAlreadyInUseIsSaidPlainlyAndTheProcessEnds() async throws {
+        let directory = ScratchDirectory.make("address-in-use")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = ScratchPostgres.freePort()
+        let holder = try Self.listen(port: port)
+        defer { close(holder) }
+        let process = Process()
+        process.executableURL = try DurabilityTests.marqueeBinary()
+        process.arguments = ["serve", "--port", "\(port)", "--no-demo"]
+        process.environment = ["MARQUEE_DATA_DIR": directory.path, "MARQUEE_LOG_LEVEL": "warning"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await MultiInstanceTests.eventually(seconds: 60) { !process.isRunning }
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("cannot listen on 127.0.0.1:\(port): the address is in use"), "\(text)")
+    }
+
+    /// A socket listening on `port`, as another process would hold it.
+    static func listen(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = Self.address(port: port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard fd >= 0, bound == 0, Glibc.listen(fd, 8) == 0 else { throw TestFailure("cannot listen on \(port)") }
+        return fd
+    }
+
+    static func address(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.address(port: port)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

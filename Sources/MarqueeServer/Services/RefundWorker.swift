@@ -24,6 +24,8 @@ struct RefundWorker: Service {
         let pending: [RefundRecord]
         do {
             pending = try await bookings.pendingRefunds(at: clock.now, limit: 100)
+        } catch is CancellationError {
+            return 0  // stopping
         } catch {
             logger.error("reading pending refunds failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])
             return 0

@@ -42,6 +42,8 @@ final class SandboxWebhookSender: Service, Sendable {
         let due: [SandboxPaymentGateway.WebhookEvent]
         do {
             due = try await sandbox.dueWebhookEvents()
+        } catch is CancellationError {
+            return 0  // stopping
         } catch {
             logger.error(
                 "reading the sandbox's webhook events failed",

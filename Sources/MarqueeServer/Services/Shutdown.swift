@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -29,7 +30,19 @@ public func serve(_ box: BoxOffice) async throws {
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: box.logger)
     configuration.maximumGracefulShutdownDuration = grace
-    try await ServiceGroup(configuration: configuration).run()
+    do {
+        try await ServiceGroup(configuration: configuration).run()
+    } catch let error as IOError where error.errnoCode == EADDRINUSE {
+        let address = "\(box.configuration.host):\(box.configuration.port)"
+        throw ListenError(
+            description: "cannot listen on \(address): the address is in use by another process (choose another --port)"
+        )
+    }
+}
+
+/// The server could not take its address.
+public struct ListenError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// What an instance is busy with, told in the log while it stops.
