@@ -43,6 +43,7 @@ public struct BoxOffice: Sendable {
         logger.logLevel = configuration.logLevel
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let stores = try await Stores.open(configuration.databaseLocation, logger: logger)
+        logger.info("database open", metadata: ["database": "\(stores.displayName)"])
         do {
             return try await open(configuration, stores: stores, environment: environment, logger: logger)
         } catch {

@@ -47,7 +47,8 @@ import _ConnectionPoolModule
 }
 
 /// Errors that say the database is out of reach are 503 `database_unavailable`
-/// with Retry-After; anything else unexpected stays a 500.
+/// with Retry-After, a cancelled request 503 `shutting_down`; anything else
+/// unexpected stays a 500.
 @Suite struct DatabaseErrorTests {
     struct Unexpected: Error {}
 
@@ -55,6 +56,9 @@ import _ConnectionPoolModule
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.get("pool") { _, _ -> Response in throw ConnectionPoolError.connectionCreationCircuitBreakerTripped }
+        router.post("pool") { _, _ -> Response in throw ConnectionPoolError.connectionCreationCircuitBreakerTripped }
+        router.get("cancelled") { _, _ -> Response in throw CancellationError() }
+        router.get("lease-cancelled") { _, _ -> Response in throw ConnectionPoolError.requestCancelled }
         router.get("other") { _, _ -> Response in throw Unexpected() }
         try await Application(router: router).test(.router) { client in
             let api = APIClient(client: client)
@@ -62,6 +66,17 @@ import _ConnectionPoolModule
             #expect(pool.status == .serviceUnavailable)
             #expect(try pool.object()["code"] as? String == "database_unavailable")
             #expect(pool.headers[.retryAfter] == "5")
+            // A read is just asked again; a change is retried with its Idempotency-Key.
+            #expect(
+                try pool.object()["detail"] as? String == "the database cannot be reached right now; try again shortly")
+            let change = try await api.send(.post, "/pool", json: "{}")
+            #expect(change.status == .serviceUnavailable)
+            #expect((try change.object()["detail"] as? String)?.contains("Idempotency-Key") == true)
+            // Cancelled (only a stop past its grace period does that): 503, not a 500.
+            let cancelled = try await api.send(.get, "/cancelled")
+            #expect(cancelled.status == .serviceUnavailable)
+            #expect(try cancelled.object()["code"] as? String == "shutting_down")
+            #expect(try await api.send(.get, "/lease-cancelled").status == .serviceUnavailable)
             let other = try await api.send(.get, "/other")
             #expect(other.status == .internalServerError)
             #expect(try other.object()["code"] as? String == "internal_error")

@@ -22,8 +22,12 @@ struct SeatChangeListener: Service {
                 try await cancelWhenGracefulShutdown {
                     try await database.listenForSeatChanges(
                         connected: {
-                            if reconnecting { inventory.forgetBoards() }
-                            logger.debug("listening for seat changes of other instances")
+                            if reconnecting {
+                                inventory.forgetBoards()
+                                logger.info("the seat change feed is back; seat maps are read afresh")
+                            } else {
+                                logger.debug("listening for seat changes of other instances")
+                            }
                         },
                         changes: { delta in inventory.absorb([delta]) })
                 }

@@ -28,7 +28,7 @@ struct HoldExpiryService: Service {
             do {
                 let ended = try await inventory.expireDueHolds()
                 if ended > 0 { logger.debug("expired holds", metadata: ["count": "\(ended)"]) }
-            } catch is CancellationError {
+            } catch let error where DatabaseFailure.isCancellation(error) {
                 // Stopping: a hold past its time counts as free anyway, and a later sweep ends it.
             } catch {
                 logger.error("hold expiry sweep failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])

@@ -53,7 +53,7 @@ struct OutboxDispatcher: Service {
         let due: [OutboxEvent]
         do {
             due = try await outbox.due(at: clock.now, limit: 500)
-        } catch is CancellationError {
+        } catch let error where DatabaseFailure.isCancellation(error) {
             return 0  // stopping
         } catch {
             logger.error("reading the outbox failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])

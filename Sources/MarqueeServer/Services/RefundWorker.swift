@@ -24,7 +24,7 @@ struct RefundWorker: Service {
         let pending: [RefundRecord]
         do {
             pending = try await bookings.pendingRefunds(at: clock.now, limit: 100)
-        } catch is CancellationError {
+        } catch let error where DatabaseFailure.isCancellation(error) {
             return 0  // stopping
         } catch {
             logger.error("reading pending refunds failed", metadata: ["error": "\(DatabaseFailure.explain(error))"])

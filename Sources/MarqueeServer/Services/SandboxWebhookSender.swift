@@ -42,7 +42,7 @@ final class SandboxWebhookSender: Service, Sendable {
         let due: [SandboxPaymentGateway.WebhookEvent]
         do {
             due = try await sandbox.dueWebhookEvents()
-        } catch is CancellationError {
+        } catch let error where DatabaseFailure.isCancellation(error) {
             return 0  // stopping
         } catch {
             logger.error(

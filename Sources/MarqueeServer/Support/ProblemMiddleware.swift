@@ -50,14 +50,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error(
                 "database unavailable",
                 metadata: ["error": "\(DatabaseFailure.explain(error))", "path": "\(request.uri.path)"])
+            // A read is simply asked again; a change is retried with its Idempotency-Key.
+            let reading = request.method == .get || request.method == .head
             var problem = Problem(
                 .serviceUnavailable, code: "database_unavailable",
-                detail:
-                    "the database cannot be reached right now; try again shortly (a change with the same Idempotency-Key)"
-            )
+                detail: "the database cannot be reached right now; try again shortly"
+                    + (reading ? "" : " (a change with the same Idempotency-Key)"))
             problem.headers[.retryAfter] = "5"
             return problem
-        case is CancellationError:
+        case let error where DatabaseFailure.isCancellation(error):
             // Only a stop that outran its grace period cancels requests.
             context.logger.warning(
                 "request cancelled: the server is stopping", metadata: ["path": "\(request.uri.path)"])

@@ -384,6 +384,12 @@ public enum DatabaseFailure {
         }
     }
 
+    /// Whether `error` only says the call was cancelled (the process is stopping),
+    /// not that anything failed.
+    public static func isCancellation(_ error: any Error) -> Bool {
+        error is CancellationError || (error as? ConnectionPoolError) == .requestCancelled
+    }
+
     /// What PostgreSQL or the network said, which PSQLError's own description hides
     /// (on purpose: it may hold data); any other error as it describes itself.
     /// For messages and logs.
