@@ -126,7 +126,8 @@ private final class StopMark: Sendable {
     @Test(.enabled(if: TestBoxOffice.onPostgres, "only instances sharing PostgreSQL hear changes out of order"))
     func aChangeHeardLateWithALowerNumberStillReachesWatchers() async throws {
         let box = try await TestBoxOffice.make()
-        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock, tick: .seconds(3600))
+        let feed = SeatFeed(
+            inventory: box.inventory, clock: box.environment.clock, tick: .seconds(3600), heartbeat: .seconds(3600))
         let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
         var watch = try #require(try await feed.watch(show.id, since: nil)).makeAsyncIterator()
         let snapshot = try #require(await watch.next())
@@ -154,7 +155,8 @@ private final class StopMark: Sendable {
 
     @Test func aReconnectingWatcherGetsOnlyWhatItMissed() async throws {
         let box = try await TestBoxOffice.make()
-        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock, tick: .seconds(3600))
+        let feed = SeatFeed(
+            inventory: box.inventory, clock: box.environment.clock, tick: .seconds(3600), heartbeat: .seconds(3600))
         let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
         try await buildApplication(box, feed: feed).test(.router) { client in
             let first = try #require(try await feed.watch(show.id, since: nil))
@@ -235,6 +237,35 @@ private final class StopMark: Sendable {
             #expect(try await api.send(.get, "/api/v1/shows/\(show.id)/live").status == .upgradeRequired)
             #expect(try await api.send(.get, "/api/v1/shows/nope/events").status == .notFound)
             #expect(try await api.send(.get, "/api/v1/shows/\(show.id)/events?since=x").status == .badRequest)
+        }
+    }
+
+    @Test func aQuietEventStreamGetsHeartbeatsAndAClientThatLeftItIsLetGo() async throws {
+        let box = try await TestBoxOffice.make()
+        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock, heartbeat: .milliseconds(400))
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        try await buildApplication(box, feed: feed).test(.live) { client in
+            let port = try #require(client.port)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let response = try await http.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/shows/\(show.id)/events"), timeout: .seconds(10)
+            )
+            var received = ""
+            var body = response.body.makeAsyncIterator()
+            // Nothing changes on the show, yet the stream keeps coming.
+            while received.components(separatedBy: ": heartbeat\n\n").count < 3 {
+                received += String(buffer: try #require(try await body.next()))
+            }
+            #expect(received.contains("event: snapshot"))
+            #expect(!received.contains("event: delta"))
+            #expect(feed.watcherCount(of: show.id) == 1)
+            // The client goes; with no change to send, the heartbeats find out and the stream ends.
+            try await http.shutdown()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while feed.watcherCount(of: show.id) > 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(feed.watcherCount(of: show.id) == 0)
         }
     }
 }

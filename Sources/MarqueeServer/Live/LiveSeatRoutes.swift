@@ -47,7 +47,13 @@ struct LiveSeatRoutes {
             // Ends when the server stops, so that shutting down does not wait for watchers to leave.
             try await withGracefulShutdownHandler {
                 var version = Int64.min
-                for await message in watch.messages where message.kind == .snapshot || message.version > version {
+                for await message in watch.messages {
+                    if message.kind == .heartbeat {
+                        // A comment line: clients ignore it; a client that has gone makes it fail.
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        continue
+                    }
+                    guard message.kind == .snapshot || message.version > version else { continue }
                     version = message.version
                     try await writer.write(
                         ByteBuffer(
@@ -104,8 +110,9 @@ struct LiveSeatRoutes {
                     group.addTask {
                         try? await cancelWhenGracefulShutdown {
                             var version = Int64.min
+                            // WebSocket pings find a client that has gone: heartbeats are for event streams.
                             for await message in watch.messages
-                            where message.kind == .snapshot || message.version > version {
+                            where message.kind == .snapshot || (message.kind == .delta && message.version > version) {
                                 version = message.version
                                 try await outbound.write(.text(message.json))
                             }

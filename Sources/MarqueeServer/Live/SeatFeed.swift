@@ -20,7 +20,10 @@ import Synchronization
 final class SeatFeed: Service, Sendable {
     /// One message as sent: a snapshot or a delta, and the show version it brings a client to.
     struct Message: Sendable {
-        enum Kind: String, Sendable { case snapshot, delta }
+        /// A heartbeat carries no seats: it keeps a quiet stream's connection in
+        /// use, so that a client that has gone is noticed (the write fails) and
+        /// proxies do not close an idle stream.
+        enum Kind: String, Sendable { case snapshot, delta, heartbeat }
         let kind: Kind
         let version: Int64
         let json: String
@@ -50,25 +53,34 @@ final class SeatFeed: Service, Sendable {
         var nextWatcher: UInt64 = 0
         var encoded = 0
         var finished = false
+        /// When watchers last got a heartbeat (or the feed started).
+        var heartbeat = ContinuousClock.now
     }
 
     let inventory: SeatInventory
     let clock: any TimeSource
     let tick: Duration
+    /// How often every watcher gets a heartbeat.
+    let heartbeat: Duration
     /// How many delta messages a show keeps for clients that reconnect (while anyone still watches it).
     let historyLength: Int
     /// Whether other instances write to the same database (PostgreSQL).
     let shared: Bool
     private let state = Mutex(State())
-    private var idleTicksBeforeForgetting: Int {
-        max(1, Int(60 / (Double(tick.components.seconds) + Double(tick.components.attoseconds) / 1e18)))
+    private var idleTicksBeforeForgetting: Int { max(1, Int(60 / Self.seconds(tick))) }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    init(inventory: SeatInventory, clock: any TimeSource, tick: Duration = .milliseconds(200), historyLength: Int = 64)
-    {
+    init(
+        inventory: SeatInventory, clock: any TimeSource, tick: Duration = .milliseconds(200),
+        heartbeat: Duration = .seconds(15), historyLength: Int = 64
+    ) {
         self.inventory = inventory
         self.clock = clock
         self.tick = tick
+        self.heartbeat = heartbeat
         self.historyLength = historyLength
         shared = !inventory.ledger.groupsCommits
         inventory.observe { [weak self] deltas in self?.record(deltas) }
@@ -221,10 +233,17 @@ final class SeatFeed: Service, Sendable {
         }
     }
 
-    /// Sends what changed since the last tick: one encoded message per changed show.
+    /// Sends what changed since the last tick: one encoded message per changed
+    /// show; every `heartbeat`, a heartbeat to every watcher.
     func flush() {
         let sends: [(Message, [AsyncStream<Message>.Continuation])] = state.withLock { state in
             var sends: [(Message, [AsyncStream<Message>.Continuation])] = []
+            let now = ContinuousClock.now
+            if now - state.heartbeat >= heartbeat {
+                state.heartbeat = now
+                let everyone = state.channels.values.flatMap(\.watchers.values)
+                if !everyone.isEmpty { sends.append((Message(kind: .heartbeat, version: 0, json: ""), everyone)) }
+            }
             for (show, var channel) in state.channels {
                 if channel.watchers.isEmpty {
                     // Nobody has watched for a minute: forget the show (a returning client gets a fresh snapshot).
