@@ -104,16 +104,30 @@ import Testing
         }
         defer { watcher.cancel() }
         try await Self.eventually(seconds: 10) { seen.withLock { !$0.isEmpty } }  // the snapshot arrived
-        let held = try await api.call(
-            "POST", bases[1] + "/api/v1/shows/\(show)/holds", token: watcherToken, body: #"{"seat_ids":["A1","A2"]}"#)
-        #expect(held.status == 201, "\(held.body)")
-        let heard = ContinuousClock.now
-        try await Self.eventually(seconds: 10) { seen.withLock { $0["A1"] == "held" && $0["A2"] == "held" } }
-        let lag = ContinuousClock.now - heard
-        // The 1 s target is measured under load by `marquee bench holds` (watcher lag); here, on
-        // a machine that also runs every other suite, it is only bounded.
-        print("multi-instance: instance A's watcher heard of B's hold after \(lag)")
-        #expect(lag < .seconds(5), "instance A's watcher heard of B's hold after \(lag)")
+        // Three rounds of hold and release through B, each timed until A's watcher hears of it. Every
+        // one must arrive; the best within the 1 s target (a single round can be slowed past it by a
+        // machine that also runs every other suite; the target under load is `marquee bench holds`' lag).
+        var lags: [Duration] = []
+        for _ in 0..<3 {
+            let held = try await api.call(
+                "POST", bases[1] + "/api/v1/shows/\(show)/holds", token: watcherToken,
+                body: #"{"seat_ids":["A1","A2"]}"#)
+            #expect(held.status == 201, "\(held.body)")
+            let heard = ContinuousClock.now
+            try await Self.eventually(seconds: 10) { seen.withLock { $0["A1"] == "held" && $0["A2"] == "held" } }
+            lags.append(ContinuousClock.now - heard)
+            let hold = try #require(
+                (try JSONSerialization.jsonObject(with: Data(held.body.utf8)) as? [String: Any])?["hold_id"] as? String)
+            let released = try await api.call(
+                "DELETE", bases[1] + "/api/v1/holds/\(hold)", token: watcherToken, body: nil)
+            #expect(released.status == 200, "\(released.body)")
+            try await Self.eventually(seconds: 10) {
+                seen.withLock { $0["A1"] == "available" && $0["A2"] == "available" }
+            }
+        }
+        print("multi-instance: instance A's watcher heard of B's holds after \(lags)")
+        #expect(lags.allSatisfy { $0 < .seconds(5) }, "\(lags)")
+        #expect(lags.min()! < .seconds(1), "instance A's watcher heard of B's holds after \(lags)")
 
         // 500 buyers, half on each instance, race for 40 seats; winners pay.
         let hot = (1...10).flatMap { number in ["C", "D", "E", "F"].map { "\($0)\(number)" } }
