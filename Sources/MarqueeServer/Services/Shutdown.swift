@@ -105,12 +105,6 @@ struct ShutdownWatch: Service, CustomStringConvertible {
     let busy: @Sendable () -> Logger.Metadata
     var description: String { "shutdown watch" }
 
-    init(grace: Duration, logger: Logger, busy: @escaping @Sendable () -> Logger.Metadata) {
-        self.grace = grace
-        self.logger = logger
-        self.busy = busy
-    }
-
     func run() async throws {
         // Throws only if cancelled, which happens when the application ended on its own.
         guard (try? await gracefulShutdown()) != nil else { return }
