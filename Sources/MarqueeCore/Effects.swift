@@ -32,8 +32,16 @@ public protocol IdentifierSource: Sendable {
 public struct RandomIdentifierSource: IdentifierSource {
     public init() {}
     public func make(prefix: String) -> String {
-        let hex = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        return "\(prefix)_\(hex.prefix(20))"
+        let digits = Array("0123456789abcdef".utf8)
+        var text = Array(prefix.utf8)
+        text.append(UInt8(ascii: "_"))
+        withUnsafeBytes(of: UUID().uuid) { bytes in
+            for byte in bytes.prefix(10) {
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

@@ -44,6 +44,10 @@ public final class SeatInventory: Sendable {
         var shows: [Show.ID: Board] = [:]
         /// Recent changes, replayed onto a board read while they were in flight.
         var recent: [SeatDelta] = []
+        /// Seats a hold on this instance has asked the ledger for and not yet heard
+        /// back about, and whose hold: other buyers are turned away from them meanwhile
+        /// rather than sent to lose the same race in the database.
+        var claims: [Show.ID: [Seat.ID: User.ID]] = [:]
     }
 
     let boards = Mutex<Boards>(Boards())
@@ -194,9 +198,11 @@ public final class SeatInventory: Sendable {
         if show.startsAt <= now { throw BookingError.showClosed(show.id) }
         guard try await self.seats(of: show.id) != nil else { throw BookingError.notFound("show", show.id.rawValue) }
 
-        // Contention filter: seats this board already knows are taken never reach the ledger.
+        // Contention filter: seats this board already knows are taken never reach the
+        // ledger, nor do seats another buyer's hold on this instance is asking for.
         let (taken, mine) = boards.withLock { boards -> ([Seat.ID], Hold.ID?) in
             let board = boards.shows[show.id]?.seats.seats
+            let claims = boards.claims[show.id]
             var taken: [Seat.ID] = []
             var mine: Hold.ID?
             for seat in chosen {
@@ -204,15 +210,23 @@ public final class SeatInventory: Sendable {
                     taken.append(seat.id)
                     continue
                 }
-                if state.isFree(at: now) { continue }
+                if state.isFree(at: now) {
+                    if let claimant = claims?[seat.id], claimant != user { taken.append(seat.id) }
+                    continue
+                }
                 taken.append(seat.id)
                 if state.holderId == user { mine = state.holdId }
+            }
+            if taken.isEmpty {
+                for seat in chosen { boards.claims[show.id, default: [:]][seat.id] = user }
             }
             return (taken, mine)
         }
         // Asking again for seats you already hold (a double click, a retry) names your hold.
         if let mine { throw BookingError.holdExists(mine) }
         if !taken.isEmpty { throw unavailable(taken, requested: chosen, show: show.id, layout: layout, now: now) }
+        // The claim ends when the ledger has answered; a hold it took is on the board by then.
+        defer { unclaim(chosen, of: show.id, by: user) }
 
         var lines: [Hold.Line] = []
         for seat in chosen {
@@ -283,9 +297,21 @@ public final class SeatInventory: Sendable {
         guard let board = boards.withLock({ $0.shows[show]?.seats.seats }) else {
             return .seatsUnavailable(unavailable: taken, suggested: [])
         }
+        let claims = boards.withLock { $0.claims[show] } ?? [:]
         let suggested = SeatSuggester(layout: layout).suggest(near: requested) { index in
-            board[layout.seats[index].id]?.isFree(at: now) ?? false
+            let seat = layout.seats[index].id
+            return (board[seat]?.isFree(at: now) ?? false) && claims[seat] == nil
         }
         return .seatsUnavailable(unavailable: taken, suggested: suggested)
+    }
+
+    /// Ends a buyer's claim on seats once the ledger has answered their hold (a
+    /// second claim on one seat is only ever the same buyer's, which comes to the same).
+    private func unclaim(_ seats: [Seat], of show: Show.ID, by user: User.ID) {
+        boards.withLock { boards in
+            guard var claims = boards.claims.removeValue(forKey: show) else { return }
+            for seat in seats where claims[seat.id] == user { claims[seat.id] = nil }
+            if !claims.isEmpty { boards.claims[show] = claims }
+        }
     }
 }

@@ -24,7 +24,7 @@ public struct Problem: HTTPResponseError, Sendable {
     /// The problem document as bytes, ready to send or to store; members in key order.
     func reply() throws -> Reply {
         var members = extensions
-        members["type"] = .string("https://marquee.dev/problems/\(code.replacingOccurrences(of: "_", with: "-"))")
+        members["type"] = .string("https://marquee.dev/problems/" + String(code.map { $0 == "_" ? "-" : $0 }))
         members["title"] = .string(status.reasonPhrase)
         members["status"] = .int(status.code)
         members["detail"] = .string(detail)

@@ -49,8 +49,16 @@ struct HoldsBench: AsyncParsableCommand {
         do {
             let bases = url.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
             let spread = shows > 1 ? try await Self.upcomingShows(database, count: shows) : [showId]
-            try await race(
-                LoadDriver(client: client, bases: bases), shows: spread, levels: levels, database: database)
+            let connections = try BenchClient(bases: bases, timeout: .seconds(30))
+            do {
+                try await race(
+                    LoadDriver(client: client, bases: bases, connections: connections), shows: spread,
+                    levels: levels, database: database)
+            } catch {
+                await connections.close()
+                throw error
+            }
+            await connections.close()
         } catch {
             try? await client.shutdown()
             throw error
@@ -64,7 +72,7 @@ struct HoldsBench: AsyncParsableCommand {
         var seatMaps: [[LoadDriver.SeatInfo]] = []
         for show in shows { seatMaps.append(try await driver.seatMap(show)) }
         let seatMap = seatMaps[0]
-        let maps = seatMaps
+        let rows = seatMaps.map(LoadDriver.rows)
         if shows.count == 1 {
             print(
                 "show \(showId): \(seatMap.count) seats; \(levels.map(String.init).joined(separator: ", ")) connections, \(duration) s each; \(driver.bases.count) instance(s)"
@@ -95,7 +103,7 @@ struct HoldsBench: AsyncParsableCommand {
                 let buyer = worker * buyersPerConnection + iteration % buyersPerConnection
                 let pick = shows.count == 1 ? 0 : Int.random(in: 0..<shows.count)
                 return try await driver.holdAndRelease(
-                    show: shows[pick], seats: maps[pick], buyer: buyer, token: tokens[buyer], releases: releases)
+                    show: shows[pick], rows: rows[pick], buyer: buyer, token: tokens[buyer], releases: releases)
             }
             let cpu = CPUSample().summary(since: before)
             let lag = try await probing?.value
@@ -114,8 +122,10 @@ struct HoldsBench: AsyncParsableCommand {
             print(String(format: "  successful holds:             %8.0f /s", Double(holds.successes) / holds.seconds))
             print(
                 String(
-                    format: "  hold latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms", holds.percentile(0.5),
-                    holds.percentile(0.99), holds.percentile(0.999)))
+                    format:
+                        "  hold latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms; successful holds alone p50 %.2f ms  p99 %.2f ms",
+                    holds.percentile(0.5), holds.percentile(0.99), holds.percentile(0.999),
+                    holds.percentile(0.5, successesOnly: true), holds.percentile(0.99, successesOnly: true)))
             print(
                 String(
                     format: "  conflict rate %.1f %%   errors %d",

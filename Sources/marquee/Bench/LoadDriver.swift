@@ -6,9 +6,12 @@ import Synchronization
 
 /// The HTTP side of the benchmark: buyers, requests, and timing.
 struct LoadDriver: Sendable {
+    /// For the watcher's event stream.
     let client: HTTPClient
     /// The instances under test; each request goes to one of them at random, as behind a load balancer.
     let bases: [String]
+    /// Every other request goes through these keep-alive connections.
+    let connections: BenchClient
 
     struct SeatInfo: Decodable, Sendable {
         let id: String
@@ -26,12 +29,16 @@ struct LoadDriver: Sendable {
         var errors = 0
         var seconds = 0.0
         var latencies: [Double] = []
+        /// The successful requests' own latencies (holds taken), which wait for the database.
+        var successLatencies: [Double] = []
 
         var rate: Double { Double(count) / seconds }
 
-        func percentile(_ p: Double) -> Double {
-            guard !latencies.isEmpty else { return 0 }
-            let sorted = latencies.sorted()
+        /// Milliseconds.
+        func percentile(_ p: Double, successesOnly: Bool = false) -> Double {
+            let values = successesOnly ? successLatencies : latencies
+            guard !values.isEmpty else { return 0 }
+            let sorted = values.sorted()
             return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000
         }
     }
@@ -40,17 +47,8 @@ struct LoadDriver: Sendable {
     func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil) async throws -> (
         Int, ByteBuffer
     ) {
-        let base = bases.count == 1 ? bases[0] : bases[Int.random(in: 0..<bases.count)]
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 4 << 20)
-        return (Int(response.status.code), bytes)
+        let base = bases.count == 1 ? 0 : Int.random(in: 0..<bases.count)
+        return try await connections.request(base: base, method, path, token: token, body: body)
     }
 
     func seatMap(_ show: String) async throws -> [SeatInfo] {
@@ -90,11 +88,11 @@ struct LoadDriver: Sendable {
     /// Holds 1-4 adjacent seats near the centre for one buyer; a successful hold is
     /// released 5-50 ms later in the background while the connection moves on to
     /// the next buyer, as many buyers share few connections.
-    func holdAndRelease(show: String, seats: [SeatInfo], buyer: Int, token: String, releases: PendingReleases)
+    func holdAndRelease(show: String, rows: [[SeatInfo]], buyer: Int, token: String, releases: PendingReleases)
         async throws -> (Outcome, Double)
     {
         await releases.wait(for: buyer)
-        let pick = Self.pick(seats)
+        let pick = Self.pick(rows)
         let body = "{\"seat_ids\":[\(pick.map { "\"\($0)\"" }.joined(separator: ","))]}"
         let start = ContinuousClock.now
         let (status, bytes) = try await request(.POST, "/api/v1/shows/\(show)/holds", token: token, body: body)
@@ -113,11 +111,14 @@ struct LoadDriver: Sendable {
         }
     }
 
+    /// A seat map's rows, front to back, each left to right; worked out once per show,
+    /// so that the load generator spends its time on requests, not on sorting.
+    static func rows(_ seats: [SeatInfo]) -> [[SeatInfo]] {
+        Dictionary(grouping: seats, by: \.y).sorted { $0.key < $1.key }.map { $0.value.sorted { $0.x < $1.x } }
+    }
+
     /// Seats side by side, with rows and positions drawn towards the middle.
-    static func pick(_ seats: [SeatInfo]) -> [String] {
-        let rows = Dictionary(grouping: seats, by: \.y).sorted { $0.key < $1.key }.map {
-            $0.value.sorted { $0.x < $1.x }
-        }
+    static func pick(_ rows: [[SeatInfo]]) -> [String] {
         func central(_ count: Int) -> Int {
             let value = (Double.random(in: 0..<1) + Double.random(in: 0..<1) + Double.random(in: 0..<1)) / 3
             return min(count - 1, Int(value * Double(count)))
@@ -149,7 +150,9 @@ struct LoadDriver: Sendable {
                             if let (outcome, latency) = result as? (Outcome, Double) {
                                 local.latencies.append(latency)
                                 switch outcome {
-                                case .success: local.successes += 1
+                                case .success:
+                                    local.successes += 1
+                                    local.successLatencies.append(latency)
                                 case .conflict: local.conflicts += 1
                                 case .error: local.errors += 1
                                 }
@@ -171,6 +174,7 @@ struct LoadDriver: Sendable {
                 total.conflicts += part.conflicts
                 total.errors += part.errors
                 total.latencies += part.latencies
+                total.successLatencies += part.successLatencies
             }
             return total
         }
