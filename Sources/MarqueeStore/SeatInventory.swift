@@ -217,14 +217,22 @@ public final class SeatInventory: Sendable {
                 taken.append(seat.id)
                 if state.holderId == user { mine = state.holdId }
             }
-            if taken.isEmpty {
+            if taken.isEmpty, let board {
+                // A buyer who already holds seats of this show is told so here, not by
+                // the ledger: their request must not claim seats it cannot get.
+                for state in board.values
+                where state.status == .held && state.holderId == user && !state.isFree(at: now) {
+                    return ([], state.holdId)
+                }
                 for seat in chosen { boards.claims[show.id, default: [:]][seat.id] = user }
             }
             return (taken, mine)
         }
         // Asking again for seats you already hold (a double click, a retry) names your hold.
         if let mine { throw BookingError.holdExists(mine) }
-        if !taken.isEmpty { throw unavailable(taken, requested: chosen, show: show.id, layout: layout, now: now) }
+        if !taken.isEmpty {
+            throw unavailable(taken, requested: chosen, show: show.id, layout: layout, for: user, now: now)
+        }
         // The claim ends when the ledger has answered; a hold it took is on the board by then.
         defer { unclaim(chosen, of: show.id, by: user) }
 
@@ -249,7 +257,7 @@ public final class SeatInventory: Sendable {
             }
             return held
         } catch BookingError.seatsUnavailable(let lost, _) {
-            throw unavailable(lost, requested: chosen, show: show.id, layout: layout, now: now)
+            throw unavailable(lost, requested: chosen, show: show.id, layout: layout, for: user, now: now)
         }
     }
 
@@ -290,9 +298,10 @@ public final class SeatInventory: Sendable {
         return count
     }
 
-    private func unavailable(_ taken: [Seat.ID], requested: [Seat], show: Show.ID, layout: SeatLayout, now: Date)
-        -> BookingError
-    {
+    /// Seats claimed by `user`'s own request count as free in the suggestions.
+    private func unavailable(
+        _ taken: [Seat.ID], requested: [Seat], show: Show.ID, layout: SeatLayout, for user: User.ID, now: Date
+    ) -> BookingError {
         // The board is a value: take it out of the lock and look seats up as the search needs them.
         guard let board = boards.withLock({ $0.shows[show]?.seats.seats }) else {
             return .seatsUnavailable(unavailable: taken, suggested: [])
@@ -300,7 +309,7 @@ public final class SeatInventory: Sendable {
         let claims = boards.withLock { $0.claims[show] } ?? [:]
         let suggested = SeatSuggester(layout: layout).suggest(near: requested) { index in
             let seat = layout.seats[index].id
-            return (board[seat]?.isFree(at: now) ?? false) && claims[seat] == nil
+            return (board[seat]?.isFree(at: now) ?? false) && (claims[seat] ?? user) == user
         }
         return .seatsUnavailable(unavailable: taken, suggested: suggested)
     }

@@ -44,9 +44,34 @@ import Testing
         _ = try await inventory.seats(of: fixture.show.id)
         // Taken through another board, so this one still sees A1 free and asks the ledger.
         _ = try await fixture.hold(["A1"], for: "dave")
-        await #expect(throws: BookingError.self) { try await fixture.hold(["A1", "A2"], for: "carol", on: inventory) }
+        let refused = await #expect(throws: BookingError.self) {
+            try await fixture.hold(["A1", "A2"], for: "carol", on: inventory)
+        }
+        guard case .seatsUnavailable(let taken, let suggested)? = refused else {
+            Issue.record("expected seats_unavailable, got \(String(describing: refused))")
+            return
+        }
+        #expect(taken == ["A1"])
+        // Carol's own claim on A2 does not keep it out of what she is offered instead.
+        #expect(suggested.contains("A2"))
         #expect(gated.holdsAsked == 1)
         #expect(try await fixture.hold(["A2"], for: "erin", on: inventory).seatIds == ["A2"])
+    }
+
+    @Test(arguments: StoreBackend.testable) func aBuyerWhoHoldsSeatsOfTheShowClaimsNoOthers(backend: StoreBackend)
+        async throws
+    {
+        let fixture = try await StoreFixture(backend)
+        let gated = GatedLedger(fixture.stores.ledger)
+        gated.open()
+        let inventory = fixture.inventory(over: gated)
+        let first = try await fixture.hold(["B1"], for: "alice", on: inventory)
+        // Answered from the board: the request never reaches the ledger, so it claims nothing.
+        await #expect(throws: BookingError.holdExists(first.id)) {
+            try await fixture.hold(["B5", "B6"], for: "alice", on: inventory)
+        }
+        #expect(gated.holdsAsked == 1)
+        #expect(try await fixture.hold(["B5", "B6"], for: "bob", on: inventory).seatIds == ["B5", "B6"])
     }
 
     @Test(arguments: StoreBackend.testable) func theSameBuyerAskingTwiceAtOnceIsToldOfTheirHold(backend: StoreBackend)

@@ -8,7 +8,7 @@ import Synchronization
 /// connections kept idle per instance and reused, one request at a time on each,
 /// with the request's bytes written straight through NIO's HTTP codec.
 ///
-/// AsyncHTTPClient (still used for registration and the watcher's event stream)
+/// AsyncHTTPClient (still used for the watcher's event stream)
 /// parses the URL, consults its pool's state machine and streams the body through
 /// an async sequence on every request; on a 2-core machine shared with the
 /// servers under test that took a quarter of the machine, CPU the servers then
@@ -60,7 +60,11 @@ final class BenchClient: Sendable {
         }
         let channel = try await connection(to: base)
         let promise = channel.eventLoop.makePromise(of: ResponseCollector.Response.self)
-        channel.writeAndFlush(ResponseCollector.Request(head: head, body: payload, promise: promise), promise: nil)
+        // A connection the server closed just now drops the write before the collector
+        // sees it: the answer then fails with the write.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { promise.fail($0) }
+        channel.writeAndFlush(ResponseCollector.Request(head: head, body: payload, promise: promise), promise: written)
         let response = try await promise.futureResult.get()
         if response.keepAlive && channel.isActive {
             idle.withLock { $0[base].append(channel) }
@@ -159,6 +163,10 @@ private final class ResponseCollector: ChannelDuplexHandler {
             promise?.succeed(Response(status: status, body: body, keepAlive: keepAlive))
             body = ByteBuffer()
         }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        fail(BenchError("the connection was closed"))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
