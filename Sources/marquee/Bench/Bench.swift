@@ -40,10 +40,8 @@ struct HoldsBench: AsyncParsableCommand {
         defer { Task { await database.close() } }
         let showId: String
         if let show { showId = show } else { showId = try await Self.hotShow(database) }
-        let maxConnections = levels.max()!
+        // Only the watcher's event stream and its probe holds use this client.
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
