@@ -96,6 +96,40 @@ import Testing
         #expect(try await fixture.storedStatuses()["A1"] == 0)
     }
 
+    @Test(arguments: StoreBackend.testable) func aBatchOfReleasesFreesOnlyTheSeatsEachHoldStillOwns(
+        backend: StoreBackend
+    ) async throws {
+        let fixture = try await StoreFixture(backend)
+        let alice = try await fixture.hold(["C1", "C2"], for: "alice")
+        let carol = try await fixture.hold(["C5"], for: "carol")
+        fixture.clock.advance(by: 600)
+        // Both ran out of time; bob takes C2 before any sweep, dave holds C7.
+        let bob = try await fixture.hold(["C2", "C3"], for: "bob")
+        let dave = try await fixture.hold(["C7"], for: "dave")
+        let now = fixture.clock.now
+        let results = try await fixture.stores.ledger.apply([
+            .release(alice.id, by: "alice", now: now), .release(dave.id, by: "dave", now: now),
+            .release(carol.id, by: "carol", now: now), .release(bob.id, by: "mallory", now: now),
+        ])
+        var freed: [[Seat.ID]] = []
+        var ended: [Hold.Status] = []
+        for case .success(.released(let record, let delta)) in results {
+            ended.append(record.status)
+            freed.append(delta.map { $0.seats.keys.sorted() } ?? [])
+        }
+        #expect(ended == [.expired, .released, .expired])
+        #expect(freed == [["C1"], ["C7"], ["C5"]])
+        guard case .failure(let refused) = results[3] else {
+            Issue.record("mallory released bob's hold: \(results[3])")
+            return
+        }
+        #expect(refused == BookingError.notFound("hold", bob.id.rawValue))
+        let statuses = try await fixture.storedStatuses()
+        #expect([statuses["C1"], statuses["C2"], statuses["C3"], statuses["C5"], statuses["C7"]] == [0, 1, 1, 0, 0])
+        #expect(try await fixture.inventory.expireDueHolds() == 0)
+        #expect(try await fixture.violations().isEmpty)
+    }
+
     @Test(arguments: StoreBackend.testable) func releasingIsForTheOwnerAndAnswersTheSameTwice(backend: StoreBackend)
         async throws
     {

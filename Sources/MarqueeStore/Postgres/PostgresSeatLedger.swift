@@ -249,12 +249,18 @@ public struct PostgresSeatLedger: SeatLedger {
 
     // MARK: Reading
 
+    /// The buyer holding seat `s`, looked up by the hold's key for held seats only.
+    /// (A join with `holds` was planned as a hash join over the whole table while
+    /// PostgreSQL still thought it small: every board read scanned every hold ever made.)
+    static let holderOfSeat =
+        "CASE WHEN s.hold_id IS NOT NULL THEN (SELECT h.user_id FROM holds h WHERE h.id = s.hold_id) END"
+
     private func load(_ show: Show.ID) async throws -> ShowSeats? {
         // One statement, one snapshot: the version and the seats agree.
         let rows = try await database.rows(
             """
-            SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
-            FROM shows sh LEFT JOIN show_seats s ON s.show_id = sh.id LEFT JOIN holds h ON h.id = s.hold_id
+            SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, \(unescaped: Self.holderOfSeat)
+            FROM shows sh LEFT JOIN show_seats s ON s.show_id = sh.id
             WHERE sh.id = \(show.rawValue)
             """, as: (Int64?, String?, Int?, String?, Double?, String?).self, logger: logger)
         guard !rows.isEmpty else { return nil }
@@ -266,8 +272,8 @@ public struct PostgresSeatLedger: SeatLedger {
     public func seats(of show: Show.ID, changedAfter version: Int64) async throws -> ShowSeats? {
         let rows = try await database.rows(
             """
-            SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, h.user_id
-            FROM show_seats s LEFT JOIN holds h ON h.id = s.hold_id
+            SELECT s.version, s.seat_id, s.status, s.hold_id, s.expires_at, \(unescaped: Self.holderOfSeat)
+            FROM show_seats s
             WHERE s.show_id = \(show.rawValue) AND s.version > \(version)
             """, as: (Int64?, String?, Int?, String?, Double?, String?).self, logger: logger)
         return Self.showSeats(show, rows)
@@ -334,7 +340,8 @@ public struct PostgresSeatLedger: SeatLedger {
         var problems = orphans.map { "seat \($0.0)/\($0.1) held by missing or ended hold" }
         let live = try await database.rows(
             """
-            SELECT h.id, h.show_id, h.seats, (SELECT count(*) FROM show_seats s WHERE s.hold_id = h.id AND s.status = 1)
+            SELECT h.id, h.show_id, h.seats, (
+              SELECT count(*) FROM show_seats s WHERE s.show_id = h.show_id AND s.hold_id = h.id AND s.status = 1)
             FROM holds h WHERE h.status = 'active' AND h.expires_at > \(now.storedValue)
             """, as: (String, String, String, Int).self, logger: logger)
         var owner: [String: String] = [:]
