@@ -6,7 +6,7 @@ import PostgresNIO
 /// an advisory lock so that instances starting together do not race, and
 /// recorded in `marquee_migrations`. Instants are seconds since 1970 as in SQLite.
 enum PostgresMigrations {
-    static let steps = tableSteps + functionSteps
+    static let steps = tableSteps + functionSteps + seatKeySteps
 
     static let tableSteps: [(name: String, sql: String)] = [
         (
