@@ -1,39 +1,10 @@
 import Foundation
 
-/// The seat functions again, with every row found by its key (migrations 020-026):
+/// The seat functions again, with every row found by its key (migrations 021-026):
 /// generic plans made while a table was small no longer scan it whole as it grows,
 /// and a hold lists its seats, so seat changes touch no index (HOT updates).
 extension PostgresMigrations {
     static let seatKeySteps: [(name: String, sql: String)] = [
-        (
-            "020_release_batch_locks_by_key",
-            """
-            CREATE OR REPLACE FUNCTION marquee_release_batch(p_holds TEXT[], p_users TEXT[], p_now DOUBLE PRECISION)
-            RETURNS TABLE (
-                outcome TEXT, show_id TEXT, seats TEXT, total_amount BIGINT, currency TEXT,
-                created_at DOUBLE PRECISION, expires_at DOUBLE PRECISION, status TEXT, version BIGINT, freed TEXT)
-            LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
-            #variable_conflict use_column
-            -- As in migration 018, with the hold rows locked one key at a time (still
-            -- sorted by id). `id = ANY(p_holds)` got its one generic plan while the holds
-            -- table was small, a sequential scan, and kept it as the table grew: every
-            -- batch of releases read every hold ever made.
-            DECLARE
-                i INTEGER;
-                one_hold TEXT;
-            BEGIN
-                FOR one_hold IN SELECT DISTINCT u.id FROM unnest(p_holds) AS u(id) ORDER BY 1 LOOP
-                    PERFORM 1 FROM holds h WHERE h.id = one_hold FOR UPDATE;
-                END LOOP;
-                PERFORM 1 FROM show_seats s WHERE s.hold_id = ANY(p_holds) AND s.status = 1
-                ORDER BY s.show_id, s.seat_id FOR UPDATE;
-                FOR i IN 1 .. coalesce(array_length(p_holds, 1), 0) LOOP
-                    RETURN QUERY SELECT * FROM marquee_release(p_holds[i], p_users[i], p_now);
-                END LOOP;
-            END
-            $$
-            """
-        ),
         (
             "021_hold_seat_ids",
             """
@@ -166,9 +137,11 @@ extension PostgresMigrations {
                 created_at DOUBLE PRECISION, expires_at DOUBLE PRECISION, status TEXT, version BIGINT, freed TEXT)
             LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
             #variable_conflict use_column
-            -- As in migration 020: the hold rows one key at a time, sorted by id; then
-            -- the seats the live ones list and still own, sorted by (show, seat), looked
-            -- up by key; then each release as marquee_release in the order given.
+            -- As in migration 018, with every row found by its key: the hold rows one id
+            -- at a time, sorted (`id = ANY(p_holds)` got its one generic plan while the
+            -- holds table was small, a sequential scan, and kept it as the table grew);
+            -- then the seats the live ones list and still own, sorted by (show, seat);
+            -- then each release as marquee_release in the order given.
             DECLARE
                 i INTEGER;
                 one_hold TEXT;
