@@ -47,9 +47,18 @@ struct ConnectionLossTests {
         #expect(try await database.rows("SELECT 1", as: Int.self, logger: logger) == [1])
         // The pool's connections end and new ones are refused: the pool retries for a minute.
         try await ScratchPostgres.shared.acceptConnections(to: name, false)
-        let asked = ContinuousClock.now
-        let outcome = await Self.within(.seconds(40)) {
-            try await database.rows("SELECT 1", as: Int.self, logger: logger)
+        // The server ends its sessions at once, but the pool may not have read that yet and
+        // hand an idle connection to the next call, which then fails on the closed session.
+        // That happens at most once per pooled connection; the call after them waits.
+        var asked = ContinuousClock.now
+        var outcome: Result<[Int], any Error>?
+        for _ in 0...2 {
+            asked = ContinuousClock.now
+            outcome = await Self.within(.seconds(40)) {
+                try await database.rows("SELECT 1", as: Int.self, logger: logger)
+            }
+            guard case .failure(let error) = outcome, !(error is NoConnection) else { break }
+            #expect(DatabaseFailure.isOutOfReach(error), "\(String(reflecting: error))")
         }
         let waited = ContinuousClock.now - asked
         switch outcome {
