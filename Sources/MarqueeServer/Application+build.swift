@@ -12,9 +12,12 @@ public func buildApplication(_ box: BoxOffice) -> some ApplicationProtocol {
     buildApplication(box, feed: SeatFeed(inventory: box.inventory, clock: box.environment.clock))
 }
 
-func buildApplication(_ box: BoxOffice, feed: SeatFeed, activity: Activity = Activity()) -> some ApplicationProtocol {
+/// `admission` replaces the gate the configuration describes (tests hold its turns themselves).
+func buildApplication(
+    _ box: BoxOffice, feed: SeatFeed, activity: Activity = Activity(), admission: AdmissionGate? = nil
+) -> some ApplicationProtocol {
     let configuration = box.configuration
-    let router = buildRouter(box, feed: feed, activity: activity)
+    let router = buildRouter(box, feed: feed, activity: activity, admission: admission)
     let expiry = HoldExpiryService(
         inventory: box.inventory, idempotencyKeys: box.idempotencyKeys, interval: configuration.expirySweepInterval,
         logger: box.logger)
@@ -73,11 +76,17 @@ public func buildRouter(_ box: BoxOffice) -> Router<AppRequestContext> {
     buildRouter(box, feed: SeatFeed(inventory: box.inventory, clock: box.environment.clock))
 }
 
-func buildRouter(_ box: BoxOffice, feed: SeatFeed, activity: Activity = Activity()) -> Router<AppRequestContext> {
+func buildRouter(
+    _ box: BoxOffice, feed: SeatFeed, activity: Activity = Activity(), admission: AdmissionGate? = nil
+) -> Router<AppRequestContext> {
     // HEAD answers what GET would, without the body (uptime checks and load balancers ask this way).
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: activity.counter)
     router.add(middleware: ProblemMiddleware())
+    router.add(
+        middleware: AdmissionMiddleware(
+            gate: admission
+                ?? AdmissionGate(capacity: box.configuration.maxInFlight, queueLimit: box.configuration.maxQueued)))
     let pages = Pages.loadOrReport(logger: box.logger)
     HealthRoutes(stores: box.stores, pagesProblem: pages.problem).register(on: router)
 

@@ -45,6 +45,11 @@ public struct ServerConfiguration: Sendable {
     public var databaseURL: String?
     /// Connections each instance may open to PostgreSQL (MARQUEE_DATABASE_POOL).
     public var databasePoolSize = 20
+    /// Requests one instance works on at once (MARQUEE_MAX_IN_FLIGHT); later ones wait their turn.
+    /// Health checks and live streams are not counted.
+    public var maxInFlight = 128
+    /// Requests that may wait for a turn (MARQUEE_MAX_QUEUED); one more is answered 503 at once.
+    public var maxQueued = 1024
 
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("marquee.sqlite") }
 
@@ -81,6 +86,18 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("MARQUEE_DATABASE_POOL", text)
             }
             databasePoolSize = size
+        }
+        if let text = value("MAX_IN_FLIGHT") {
+            guard let count = Int(text), (1...100_000).contains(count) else {
+                throw ConfigurationError("MARQUEE_MAX_IN_FLIGHT", text)
+            }
+            maxInFlight = count
+        }
+        if let text = value("MAX_QUEUED") {
+            guard let count = Int(text), (0...1_000_000).contains(count) else {
+                throw ConfigurationError("MARQUEE_MAX_QUEUED", text)
+            }
+            maxQueued = count
         }
         if let text = value("HOLD_TTL") {
             guard let ttl = TimeInterval(text), ttl >= 1, ttl <= 86400 else {

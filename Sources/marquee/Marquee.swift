@@ -56,6 +56,14 @@ struct Serve: AsyncParsableCommand {
             "Seconds a graceful stop (SIGTERM) may take before what is still running is cancelled (env MARQUEE_SHUTDOWN_GRACE, default 20)."
     ) var shutdownGrace: Int?
     @Flag(help: "Do not load demo data into an empty database (env MARQUEE_NO_DEMO=1).") var noDemo = false
+    @Option(
+        help:
+            "Requests worked on at once; later ones wait their turn (env MARQUEE_MAX_IN_FLIGHT, default 128; health checks and live streams are not counted)."
+    ) var maxInFlight: Int?
+    @Option(
+        help:
+            "Requests that may wait for a turn; one more is answered 503 server_busy at once (env MARQUEE_MAX_QUEUED, default 1024)."
+    ) var maxQueued: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (env MARQUEE_LOG_LEVEL, default info).")
     var logLevel: String?
 
@@ -77,6 +85,14 @@ struct Serve: AsyncParsableCommand {
             configuration.shutdownGrace = .seconds(shutdownGrace)
         }
         if noDemo { configuration.demoData = false }
+        if let maxInFlight {
+            guard (1...100_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be 1...100000") }
+            configuration.maxInFlight = maxInFlight
+        }
+        if let maxQueued {
+            guard (0...1_000_000).contains(maxQueued) else { throw ValidationError("--max-queued must be 0...1000000") }
+            configuration.maxQueued = maxQueued
+        }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw ValidationError("unknown --log-level \(logLevel)")
