@@ -86,7 +86,9 @@ struct Serve: AsyncParsableCommand {
         }
         if noDemo { configuration.demoData = false }
         if let maxInFlight {
-            guard (1...100_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be 1...100000") }
+            guard (1...100_000).contains(maxInFlight) else {
+                throw ValidationError("--max-in-flight must be 1...100000")
+            }
             configuration.maxInFlight = maxInFlight
         }
         if let maxQueued {

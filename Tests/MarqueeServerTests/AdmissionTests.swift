@@ -79,11 +79,35 @@ import Testing
         }
     }
 
+    @Test func theLimitsComeFromTheEnvironmentAndBadValuesAreNamed() throws {
+        var configuration = ServerConfiguration()
+        #expect(configuration.maxInFlight == 128 && configuration.maxQueued == 1024)
+        try configuration.applyEnvironment(["MARQUEE_MAX_IN_FLIGHT": "16", "MARQUEE_MAX_QUEUED": "0"])
+        #expect(configuration.maxInFlight == 16 && configuration.maxQueued == 0)
+        for (name, value) in [
+            ("MARQUEE_MAX_IN_FLIGHT", "0"), ("MARQUEE_MAX_IN_FLIGHT", "many"), ("MARQUEE_MAX_QUEUED", "-1"),
+        ] {
+            #expect {
+                try ServerConfiguration().applyingEnvironment([name: value])
+            } throws: { error in
+                "\(error)" == "invalid value '\(value)' for \(name)"
+            }
+        }
+    }
+
     static func waitUntil(_ condition: @escaping @Sendable () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while !condition() {
             guard ContinuousClock.now < deadline else { throw TestFailure("the condition did not come true in 30 s") }
             try await Task.sleep(for: .milliseconds(5))
         }
+    }
+}
+
+extension ServerConfiguration {
+    func applyingEnvironment(_ environment: [String: String]) throws -> ServerConfiguration {
+        var copy = self
+        try copy.applyEnvironment(environment)
+        return copy
     }
 }
