@@ -45,6 +45,9 @@ public struct ServerConfiguration: Sendable {
     public var databaseURL: String?
     /// Connections each instance may open to PostgreSQL (MARQUEE_DATABASE_POOL).
     public var databasePoolSize = 20
+    /// Threads that do the network I/O (MARQUEE_EVENT_LOOPS); nil leaves it to SwiftNIO,
+    /// one per core. With several instances on one machine, give each its share of the cores.
+    public var eventLoops: Int?
     /// Requests one instance works on at once (MARQUEE_MAX_IN_FLIGHT); later ones wait their turn.
     /// Health checks and live streams are not counted.
     public var maxInFlight = 128
@@ -86,6 +89,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("MARQUEE_DATABASE_POOL", text)
             }
             databasePoolSize = size
+        }
+        if let text = value("EVENT_LOOPS") {
+            guard let count = Int(text), (1...256).contains(count) else {
+                throw ConfigurationError("MARQUEE_EVENT_LOOPS", text)
+            }
+            eventLoops = count
         }
         if let text = value("MAX_IN_FLIGHT") {
             guard let count = Int(text), (1...100_000).contains(count) else {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MarqueeServer
 import MarqueeStore
+import NIOCore
 
 @main
 struct Marquee: AsyncParsableCommand {
@@ -58,6 +59,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Do not load demo data into an empty database (env MARQUEE_NO_DEMO=1).") var noDemo = false
     @Option(
         help:
+            "Threads for network I/O (env MARQUEE_EVENT_LOOPS, default one per core); with several instances on one machine, give each its share."
+    ) var eventLoops: Int?
+    @Option(
+        help:
             "Requests worked on at once; later ones wait their turn (env MARQUEE_MAX_IN_FLIGHT, default 128; health checks and live streams are not counted)."
     ) var maxInFlight: Int?
     @Option(
@@ -85,6 +90,12 @@ struct Serve: AsyncParsableCommand {
             configuration.shutdownGrace = .seconds(shutdownGrace)
         }
         if noDemo { configuration.demoData = false }
+        if let eventLoops {
+            guard (1...256).contains(eventLoops) else { throw ValidationError("--event-loops must be 1...256") }
+            configuration.eventLoops = eventLoops
+        }
+        // Before anything uses SwiftNIO's shared event loops (the HTTP server and the PostgreSQL pool do).
+        if let loops = configuration.eventLoops { NIOSingletons.groupLoopCountSuggestion = loops }
         if let maxInFlight {
             guard (1...100_000).contains(maxInFlight) else {
                 throw ValidationError("--max-in-flight must be 1...100000")

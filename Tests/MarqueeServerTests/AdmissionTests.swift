@@ -79,13 +79,17 @@ import Testing
         }
     }
 
-    @Test func theLimitsComeFromTheEnvironmentAndBadValuesAreNamed() throws {
+    @Test func theLimitsAndEventLoopsComeFromTheEnvironmentAndBadValuesAreNamed() throws {
         var configuration = ServerConfiguration()
         #expect(configuration.maxInFlight == 128 && configuration.maxQueued == 1024)
         try configuration.applyEnvironment(["MARQUEE_MAX_IN_FLIGHT": "16", "MARQUEE_MAX_QUEUED": "0"])
         #expect(configuration.maxInFlight == 16 && configuration.maxQueued == 0)
+        #expect(configuration.eventLoops == nil)
+        try configuration.applyEnvironment(["MARQUEE_EVENT_LOOPS": "1"])
+        #expect(configuration.eventLoops == 1)
         for (name, value) in [
             ("MARQUEE_MAX_IN_FLIGHT", "0"), ("MARQUEE_MAX_IN_FLIGHT", "many"), ("MARQUEE_MAX_QUEUED", "-1"),
+            ("MARQUEE_EVENT_LOOPS", "0"),
         ] {
             #expect {
                 try ServerConfiguration().applyingEnvironment([name: value])

@@ -29,6 +29,8 @@ import Testing
         let environment = [
             "MARQUEE_BCRYPT_COST": "4", "MARQUEE_DATABASE_URL": url, "MARQUEE_DATA_DIR": directory.path,
             "MARQUEE_LOG_LEVEL": "warning", "MARQUEE_DATABASE_POOL": "12",
+            // Two instances on one machine: one I/O thread each, as docs/deploy.md advises.
+            "MARQUEE_EVENT_LOOPS": "1",
         ]
         // Demo data once, then two instances on the same database (and the same sandbox provider).
         try await Self.runToEnd(binary, ["seed"], environment: environment)
@@ -46,6 +48,9 @@ import Testing
         defer { for process in instances where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let bases = ports.map { "http://127.0.0.1:\($0)" }
         for base in bases { try await DurabilityTests.waitUntilLive(base) }
+        for instance in instances {
+            if let loops = Self.eventLoopThreads(instance.processIdentifier) { #expect(loops == 1) }
+        }
 
         let http = RaceClient.make(connections: 300)
         do {
@@ -69,6 +74,15 @@ import Testing
             throw error
         }
         #expect(instances[0].terminationReason == .exit && instances[0].terminationStatus == 0)
+    }
+
+    /// How many of SwiftNIO's shared event loop threads a process runs (Linux: /proc), nil elsewhere.
+    static func eventLoopThreads(_ pid: Int32) -> Int? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+        return tasks.filter { task in
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8)) ?? ""
+            return name.hasPrefix("NIO-SGLTN-")
+        }.count
     }
 
     private func storm(
