@@ -7,6 +7,10 @@ import Testing
 
 @testable import MarqueeServer
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Hot-sale protection: an instance works on a bounded number of requests at
 /// once, later ones wait their turn in order, and once the wait is full the
 /// next request is told at once to come back (503 `server_busy`, Retry-After),
@@ -79,6 +83,34 @@ import Testing
         }
     }
 
+    @Test func aClientSendingItsBodySlowlyHoldsNoTurn() async throws {
+        let box = try await TestBoxOffice.make()
+        let gate = AdmissionGate(capacity: 1, queueLimit: 0)
+        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock)
+        try await buildApplication(box, feed: feed, admission: gate).test(.live) { client in
+            let port = try #require(client.port)
+            // A request head announcing 60 bytes of body, and only the first 10 of them.
+            let slow = try RawConnection(port: port)
+            defer { slow.close() }
+            let body = #"{"email":"slow@example.com","password":"not-the-password"}"#
+            slow.send(
+                "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n" + String(body.prefix(10)))
+            // Had the slow request taken the only turn, it would show within this second.
+            let deadline = ContinuousClock.now + .seconds(1)
+            while gate.counts.working == 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(gate.counts.working == 0, "a request still sending its body holds a turn")
+            let cities = try await client.execute(uri: "/api/v1/cities", method: .get)
+            #expect(cities.status == .ok)
+            // The rest of the body arrives and the request is answered as usual.
+            slow.send(String(body.dropFirst(10)))
+            let answer = slow.receiveHead()
+            #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
+        }
+    }
+
     @Test func theLimitsAndEventLoopsComeFromTheEnvironmentAndBadValuesAreNamed() throws {
         var configuration = ServerConfiguration()
         #expect(configuration.maxInFlight == 128 && configuration.maxQueued == 1024)
@@ -114,4 +146,40 @@ extension ServerConfiguration {
         try copy.applyEnvironment(environment)
         return copy
     }
+}
+
+/// A plain TCP connection, for writing a request a byte at a time as a slow client does.
+final class RawConnection: Sendable {
+    let socket: Int32
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect to port \(port)") }
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// What the server sends until the end of the response head (or the connection closes).
+    func receiveHead() -> String {
+        var received: [UInt8] = []
+        var byte: UInt8 = 0
+        while !received.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)), recv(socket, &byte, 1, 0) == 1 {
+            received.append(byte)
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    func close() { _ = Glibc.close(socket) }
 }

@@ -97,7 +97,9 @@ final class AdmissionGate: Sendable {
 
 /// Puts every request through the gate except health checks (a load balancer
 /// must hear from a busy instance) and live streams (they stay open for as long
-/// as someone watches, and cost nothing while quiet).
+/// as someone watches, and cost nothing while quiet). A request's body is read
+/// before it takes a turn, so a client that sends its body slowly (or never
+/// finishes it) holds a connection, not one of the turns.
 struct AdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
     let gate: AdmissionGate
 
@@ -105,6 +107,8 @@ struct AdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         if Self.exempt(request.uri.path) { return try await next(request, context) }
+        var request = request
+        if Self.hasBody(request) { _ = try await request.collectBody(upTo: context.maxUploadSize) }
         guard await gate.enter() else {
             var problem = Problem(
                 .serviceUnavailable, code: "server_busy",
@@ -116,6 +120,11 @@ struct AdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         defer { gate.leave() }
         return try await next(request, context)
+    }
+
+    static func hasBody(_ request: Request) -> Bool {
+        if let length = request.headers[.contentLength] { return length != "0" }
+        return request.headers[.transferEncoding] != nil
     }
 
     static func exempt(_ path: String) -> Bool {
