@@ -252,8 +252,13 @@ private final class StopMark: Sendable {
             )
             var received = ""
             var body = response.body.makeAsyncIterator()
-            // Nothing changes on the show, yet the stream keeps coming.
-            while received.components(separatedBy: ": heartbeat\n\n").count < 3 {
+            // Nothing changes on the show, yet the stream keeps coming: two heartbeats after the
+            // snapshot (which may itself come after a heartbeat or two while the show's seats are read).
+            func heartbeatsAfterSnapshot() -> Int {
+                guard let snapshot = received.range(of: "event: snapshot") else { return 0 }
+                return received[snapshot.upperBound...].components(separatedBy: ": heartbeat\n\n").count - 1
+            }
+            while heartbeatsAfterSnapshot() < 2 {
                 received += String(buffer: try #require(try await body.next()))
             }
             #expect(received.contains("event: snapshot"))
