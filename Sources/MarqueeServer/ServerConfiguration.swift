@@ -84,30 +84,18 @@ public struct ServerConfiguration: Sendable {
             }
             databaseURL = url
         }
-        if let text = value("DATABASE_POOL") {
-            guard let size = Int(text), (2...1000).contains(size) else {
-                throw ConfigurationError("MARQUEE_DATABASE_POOL", text)
+        /// A whole number in `range`, or nil when unset; anything else is named in the error.
+        func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+            guard let text = value(name) else { return nil }
+            guard let number = Int(text), range.contains(number) else {
+                throw ConfigurationError("MARQUEE_\(name)", text)
             }
-            databasePoolSize = size
+            return number
         }
-        if let text = value("EVENT_LOOPS") {
-            guard let count = Int(text), (1...256).contains(count) else {
-                throw ConfigurationError("MARQUEE_EVENT_LOOPS", text)
-            }
-            eventLoops = count
-        }
-        if let text = value("MAX_IN_FLIGHT") {
-            guard let count = Int(text), (1...100_000).contains(count) else {
-                throw ConfigurationError("MARQUEE_MAX_IN_FLIGHT", text)
-            }
-            maxInFlight = count
-        }
-        if let text = value("MAX_QUEUED") {
-            guard let count = Int(text), (0...1_000_000).contains(count) else {
-                throw ConfigurationError("MARQUEE_MAX_QUEUED", text)
-            }
-            maxQueued = count
-        }
+        if let size = try integer("DATABASE_POOL", in: 2...1000) { databasePoolSize = size }
+        if let count = try integer("EVENT_LOOPS", in: 1...256) { eventLoops = count }
+        if let count = try integer("MAX_IN_FLIGHT", in: 1...100_000) { maxInFlight = count }
+        if let count = try integer("MAX_QUEUED", in: 0...1_000_000) { maxQueued = count }
         if let text = value("HOLD_TTL") {
             guard let ttl = TimeInterval(text), ttl >= 1, ttl <= 86400 else {
                 throw ConfigurationError("MARQUEE_HOLD_TTL", text)
