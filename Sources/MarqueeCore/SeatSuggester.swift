@@ -38,7 +38,9 @@ public struct SeatSuggester: Sendable {
         guard count > 0 else { return [] }
         let centreX = Double(requested.map(\.x).reduce(0, +)) / Double(count)
         let centreY = Double(requested.map(\.y).reduce(0, +)) / Double(count)
-        let wanted = Set(requested.map(\.category))
+        // A handful at most: comparing with each is cheaper than hashing every seat's category.
+        var wanted: [SeatCategory.ID] = []
+        for seat in requested where !wanted.contains(seat.category) { wanted.append(seat.category) }
         let seats = layout.seats
 
         // Walk runs of free, physically adjacent seats row by row; a candidate

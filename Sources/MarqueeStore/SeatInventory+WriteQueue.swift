@@ -128,6 +128,7 @@ extension SeatInventory {
             changed[seat] = state
         }
         board.seats.version = max(board.seats.version, delta.version)
+        if !changed.isEmpty { board.freeMap = nil }
         return changed
     }
 }

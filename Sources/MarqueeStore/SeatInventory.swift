@@ -38,6 +38,17 @@ public final class SeatInventory: Sendable {
         /// the older, so a change in flight during the last one is not missed; only
         /// one in flight during the first load whose instance died before announcing it can be.
         var marks: (older: Int64, newer: Int64)
+        /// Which seats were free, by position in the show's layout, as suggestions
+        /// need them; nil once any seat changes (see `freeSeats(of:layout:now:in:)`).
+        var freeMap: FreeMap?
+    }
+
+    /// A board's free seats by layout position, worked out once for the many
+    /// buyers turned away from a hot show between two changes to it.
+    struct FreeMap: Sendable {
+        let free: [Bool]
+        /// When the first hold still counted here runs out; from then on the map is worked out again.
+        let validUntil: Date
     }
 
     struct Boards: Sendable {
@@ -170,6 +181,7 @@ public final class SeatInventory: Sendable {
                 board.seats.version = max(board.seats.version, loaded.version)
                 board.marks = (board.marks.newer, board.seats.version)
             }
+            if !changed.isEmpty { board.freeMap = nil }
             boards.shows[show] = board
             return changed.isEmpty ? nil : SeatDelta(showId: show, version: board.seats.version, seats: changed)
         }
@@ -302,16 +314,39 @@ public final class SeatInventory: Sendable {
     private func unavailable(
         _ taken: [Seat.ID], requested: [Seat], show: Show.ID, layout: SeatLayout, for user: User.ID, now: Date
     ) -> BookingError {
-        // The board is a value: take it out of the lock and look seats up as the search needs them.
-        guard let board = boards.withLock({ $0.shows[show]?.seats.seats }) else {
+        guard
+            let (free, claims) = boards.withLock({ boards in
+                Self.freeSeats(of: show, layout: layout, now: now, in: &boards).map { ($0, boards.claims[show] ?? [:]) }
+            })
+        else {
             return .seatsUnavailable(unavailable: taken, suggested: [])
         }
-        let claims = boards.withLock { $0.claims[show] } ?? [:]
         let suggested = SeatSuggester(layout: layout).suggest(near: requested) { index in
-            let seat = layout.seats[index].id
-            return (board[seat]?.isFree(at: now) ?? false) && (claims[seat] ?? user) == user
+            free[index] && (claims.isEmpty || (claims[layout.seats[index].id] ?? user) == user)
         }
         return .seatsUnavailable(unavailable: taken, suggested: suggested)
+    }
+
+    /// The show's free seats by layout position, from the board's map while no seat has
+    /// changed since it was made and no hold counted in it has run out; made afresh
+    /// otherwise. On a hot show most requests are turned away and each gets
+    /// suggestions: looking up every seat of the hall by name for each of them took
+    /// a tenth of an instance's time.
+    static func freeSeats(of show: Show.ID, layout: SeatLayout, now: Date, in boards: inout Boards) -> [Bool]? {
+        guard var board = boards.shows[show] else { return nil }
+        if let map = board.freeMap, map.validUntil > now, map.free.count == layout.seats.count { return map.free }
+        var free = [Bool](repeating: false, count: layout.seats.count)
+        var validUntil = Date.distantFuture
+        for (index, seat) in layout.seats.enumerated() {
+            guard let state = board.seats.seats[seat.id] else { continue }
+            free[index] = state.isFree(at: now)
+            if !free[index], state.status == .held, let expiry = state.expiresAt {
+                validUntil = min(validUntil, expiry)
+            }
+        }
+        board.freeMap = FreeMap(free: free, validUntil: validUntil)
+        boards.shows[show] = board
+        return free
     }
 
     /// Ends a buyer's claim on seats once the ledger has answered their hold (a

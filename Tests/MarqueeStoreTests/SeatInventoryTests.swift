@@ -31,6 +31,34 @@ import Testing
         #expect(try await fixture.storedStatuses()["C4"] == 0)
     }
 
+    @Test(arguments: StoreBackend.testable) func suggestionsFollowEveryChangeAndEveryHoldThatRunsOut(
+        backend: StoreBackend
+    ) async throws {
+        // Suggestions come from a map of free seats kept between changes: it must be
+        // made again after a change, and once a hold it counted as taken has run out.
+        let fixture = try await StoreFixture(backend)
+        func suggestions() async -> [Seat.ID] {
+            do {
+                _ = try await fixture.hold(["C4", "C5"], for: "bob")
+            } catch BookingError.seatsUnavailable(_, let suggested) {
+                return suggested
+            } catch {
+                Issue.record("expected seats_unavailable, got \(error)")
+            }
+            return []
+        }
+        _ = try await fixture.hold(["C3"], for: "alice")  // runs out at +600
+        fixture.clock.advance(by: 300)
+        _ = try await fixture.hold(["C5"], for: "erin")  // runs out at +900
+        #expect(await suggestions() == ["B4", "B5"])
+        _ = try await fixture.hold(["B4"], for: "carol")
+        #expect(await suggestions() == ["B2", "B3"])
+        // Alice's hold runs out with nothing announced (no sweep has run): C3 is free,
+        // and next to C4 it is now the nearest pair.
+        fixture.clock.advance(by: 300)
+        #expect(await suggestions() == ["C3", "C4"])
+    }
+
     @Test(arguments: StoreBackend.testable) func theLedgerAloneRefusesAPartlyTakenHold(backend: StoreBackend)
         async throws
     {

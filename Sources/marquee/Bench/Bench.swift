@@ -26,12 +26,18 @@ struct HoldsBench: AsyncParsableCommand {
     @Option(help: "Data directory of the server's SQLite file, for the invariant check.") var dataDir = "./data"
     @Option(help: "The servers' PostgreSQL database instead, postgres://… (env MARQUEE_DATABASE_URL).")
     var databaseUrl: String?
+    @Option(
+        help:
+            "Share of each show's seats (0-0.95) that other buyers hold before the race, the middle rows first: a hot show that has nearly sold out."
+    )
+    var taken = 0.0
 
     func run() async throws {
         let levels = connections.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 && $0 <= 10_000 }) else {
             throw ValidationError("--connections must list numbers 1...10000")
         }
+        guard (0...0.95).contains(taken) else { throw ValidationError("--taken must be 0...0.95") }
         let databaseAddress =
             databaseUrl ?? ProcessInfo.processInfo.environment["MARQUEE_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let database = try await Stores.open(
@@ -84,6 +90,7 @@ struct HoldsBench: AsyncParsableCommand {
         print("registering \(maxConnections * buyersPerConnection) buyers…")
         let tokens = try await driver.buyers(maxConnections * buyersPerConnection)
         let probe = try await lagProbe(driver, besides: shows, database: database)
+        let taking = try await take(taken, of: rows, shows: shows, driver)
 
         for level in levels {
             let ceiling = try await driver.measure(connections: level, seconds: duration) { _, _ in
@@ -138,6 +145,7 @@ struct HoldsBench: AsyncParsableCommand {
             }
             if !cpu.isEmpty { print("  during holds: \(cpu)") }
         }
+        for (hold, token) in taking { try await driver.request(.DELETE, "/api/v1/holds/\(hold)", token: token) }
         let problems = try await database.ledger.invariantViolations(now: Date())
         print("")
         print(
@@ -145,6 +153,44 @@ struct HoldsBench: AsyncParsableCommand {
                 ? "invariant: OK (no seat in two live holds, every held seat owned by its live hold)"
                 : "invariant BROKEN:\n" + problems.prefix(20).joined(separator: "\n"))
         if !problems.isEmpty { throw ExitCode.failure }
+    }
+
+    /// Holds `share` of each show's seats for buyers of their own, in blocks of up to
+    /// four along a row, starting from the middle row and moving outwards. Returns the
+    /// holds and their buyers' tokens, for releasing them afterwards.
+    private func take(_ share: Double, of rows: [[[LoadDriver.SeatInfo]]], shows: [String], _ driver: LoadDriver)
+        async throws -> [(hold: String, token: String)]
+    {
+        guard share > 0 else { return [] }
+        var blocks: [(show: String, seats: [String])] = []
+        for (show, showRows) in zip(shows, rows) {
+            let target = Int(Double(showRows.reduce(0) { $0 + $1.count }) * share)
+            let middle = Double(showRows.count - 1) / 2
+            var count = 0
+            for row in showRows.indices.sorted(by: { abs(Double($0) - middle) < abs(Double($1) - middle) }) {
+                for start in stride(from: 0, to: showRows[row].count, by: 4) where count < target {
+                    let block = showRows[row][start..<min(showRows[row].count, start + 4, start + target - count)]
+                    blocks.append((show, block.map(\.id)))
+                    count += block.count
+                }
+            }
+        }
+        let tokens = try await driver.buyers(blocks.count)
+        var taken: [(hold: String, token: String)] = []
+        struct Held: Decodable { let hold_id: String }
+        for (block, token) in zip(blocks, tokens) {
+            let body = "{\"seat_ids\":[\(block.seats.map { "\"\($0)\"" }.joined(separator: ","))]}"
+            let (status, bytes) = try await driver.request(
+                .POST, "/api/v1/shows/\(block.show)/holds", token: token, body: body)
+            guard status == 201 else {
+                throw BenchError("taking \(block.seats) before the race answered \(status): \(String(buffer: bytes))")
+            }
+            taken.append((try JSONDecoder().decode(Held.self, from: bytes).hold_id, token))
+        }
+        print(
+            "taken before the race: \(blocks.reduce(0) { $0 + $1.seats.count }) seats in \(blocks.count) holds of other buyers (they last the hold time, 10 minutes by default)"
+        )
+        return taken
     }
 
     /// A probe of the watcher lag on a show the load leaves alone: holds through
