@@ -49,30 +49,31 @@ public struct SeatSuggester: Sendable {
         var runLength = 0
         var xSum = 0
         var otherCategory = 0
+        // Seats are read field by field: copying a whole seat (four strings) for each
+        // one looked at was a good part of the search's time.
         for index in range {
-            let seat = seats[index]
-            let continues = index > range.lowerBound && seats[index - 1].y == seat.y && seats[index - 1].x + 1 == seat.x
             if !isFree(index) {
                 runLength = 0
                 continue
             }
+            let (x, y) = (seats[index].x, seats[index].y)
+            let continues = index > range.lowerBound && seats[index - 1].y == y && seats[index - 1].x + 1 == x
             if !continues || runLength == 0 {
                 runLength = 0
                 xSum = 0
                 otherCategory = 0
             }
             runLength += 1
-            xSum += seat.x
-            if !wanted.contains(seat.category) { otherCategory += 1 }
+            xSum += x
+            if !wanted.contains(seats[index].category) { otherCategory += 1 }
             if runLength > count {
-                let leaving = seats[index - count]
-                xSum -= leaving.x
-                if !wanted.contains(leaving.category) { otherCategory -= 1 }
+                xSum -= seats[index - count].x
+                if !wanted.contains(seats[index - count].category) { otherCategory -= 1 }
             }
             guard runLength >= count else { continue }
             let dx = Double(xSum) / Double(count) - centreX
             // Moving to another row costs a little more than sliding along the same one.
-            let dy = (Double(seat.y) - centreY) * 1.2
+            let dy = (Double(y) - centreY) * 1.2
             let score = (dx * dx + dy * dy).squareRoot() + (otherCategory > 0 ? 6 : 0)
             if best == nil || score < best!.score { best = (score, index) }
         }
