@@ -88,6 +88,8 @@ struct HoldsBench: AsyncParsableCommand {
         }
         let buyersPerConnection = 4
         print("registering \(maxConnections * buyersPerConnection) buyers…")
+        // Into a file or a pipe output is buffered: a long run shows where it is at each step.
+        fflush(nil)
         let tokens = try await driver.buyers(maxConnections * buyersPerConnection)
         let probe = try await lagProbe(driver, besides: shows, database: database)
         let taking = try await take(taken, of: rows, shows: shows, driver)
@@ -144,6 +146,7 @@ struct HoldsBench: AsyncParsableCommand {
                         + " hold via \(probe.holdBase), events from \(probe.watchBase)")
             }
             if !cpu.isEmpty { print("  during holds: \(cpu)") }
+            fflush(nil)
         }
         for (hold, token) in taking { try await driver.request(.DELETE, "/api/v1/holds/\(hold)", token: token) }
         let problems = try await database.ledger.invariantViolations(now: Date())
@@ -190,6 +193,7 @@ struct HoldsBench: AsyncParsableCommand {
         print(
             "taken before the race: \(blocks.reduce(0) { $0 + $1.seats.count }) seats in \(blocks.count) holds of other buyers (they last the hold time, 10 minutes by default)"
         )
+        fflush(nil)
         return taken
     }
 
