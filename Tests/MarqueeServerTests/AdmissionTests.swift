@@ -50,11 +50,8 @@ import Testing
     }
 
     @Test func overHTTPAFullInstanceAnswers503ServerBusyAndStillAnswersHealthChecks() async throws {
-        let box = try await TestBoxOffice.make()
         let gate = AdmissionGate(capacity: 1, queueLimit: 1)
-        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock)
-        try await buildApplication(box, feed: feed, admission: gate).test(.live) { client in
-            let port = try #require(client.port)
+        try await Self.live(gate) { client, port in
             let http = RaceClient.make(connections: 4)
             func get(_ path: String) async throws -> (Int, String, String?) {
                 let response = try await http.execute(
@@ -84,11 +81,8 @@ import Testing
     }
 
     @Test func aClientSendingItsBodySlowlyHoldsNoTurn() async throws {
-        let box = try await TestBoxOffice.make()
         let gate = AdmissionGate(capacity: 1, queueLimit: 0)
-        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock)
-        try await buildApplication(box, feed: feed, admission: gate).test(.live) { client in
-            let port = try #require(client.port)
+        try await Self.live(gate) { client, port in
             // A request head announcing 60 bytes of body, and only the first 10 of them.
             let slow = try RawConnection(port: port)
             defer { slow.close() }
@@ -128,6 +122,17 @@ import Testing
             } throws: { error in
                 "\(error)" == "invalid value '\(value)' for \(name)"
             }
+        }
+    }
+
+    /// A live server of a fresh box office behind `gate`; `body` gets its test client and port.
+    static func live(
+        _ gate: AdmissionGate, _ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void
+    ) async throws {
+        let box = try await TestBoxOffice.make()
+        let feed = SeatFeed(inventory: box.inventory, clock: box.environment.clock)
+        try await buildApplication(box, feed: feed, admission: gate).test(.live) { client in
+            try await body(client, try #require(client.port))
         }
     }
 
