@@ -92,7 +92,7 @@ import Testing
                 process.arguments = arguments
                 let pipe = Pipe()
                 process.standardOutput = pipe
-                try process.run()
+                try process.runTiedToTests()
                 await process.ended()
                 return (
                     process.terminationStatus,

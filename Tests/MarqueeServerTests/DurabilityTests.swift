@@ -23,7 +23,7 @@ import Testing
             ["serve", "--port", "\(port)", "--data-dir", directory.path, "--log-level", "warning"]
             + Self.databaseArguments(location)
         process.environment = ["MARQUEE_BCRYPT_COST": "4", "MARQUEE_TOKEN_SECRET": TestBoxOffice.secret]
-        try process.run()
+        try process.runTiedToTests()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         let base = "http://127.0.0.1:\(port)"

@@ -322,11 +322,11 @@ import Testing
         process.arguments = arguments
         process.environment = environment
         if let log, FileManager.default.createFile(atPath: log, contents: nil) {
-            process.standardOutput = FileHandle(forWritingAtPath: log)
-        } else {
-            process.standardOutput = FileHandle.nullDevice
+            let file = FileHandle(forWritingAtPath: log)
+            process.standardOutput = file
+            process.standardError = file
         }
-        try process.run()
+        try process.runTiedToTests()
         return process
     }
 

@@ -59,7 +59,7 @@ import Testing
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try process.runTiedToTests()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await MultiInstanceTests.eventually(seconds: 60) { !process.isRunning }
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension Process {
     /// Waits until the process has ended without holding a thread: the tests run
     /// on a pool of as many threads as cores, and a blocking `waitUntilExit()`
@@ -7,4 +11,59 @@ extension Process {
     public func ended() async {
         while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
+
+    /// Runs the process so that it cannot outlive the test process: a small shell
+    /// loop kills it with SIGKILL once the test process has gone, however it went.
+    /// Its standard output and error, when not set, go to /dev/null instead of the
+    /// test process's own. (A server left running after a crashed test run keeps
+    /// that output open, and `swift test` then waits for it forever.)
+    public func runTiedToTests() throws {
+        if (standardOutput as? FileHandle) === FileHandle.standardOutput { standardOutput = FileHandle.nullDevice }
+        if (standardError as? FileHandle) === FileHandle.standardError { standardError = FileHandle.nullDevice }
+        try run()
+        let child = processIdentifier
+        let parent = getpid()
+        try Spawn.run(
+            [
+                "/bin/sh", "-c",
+                "while kill -0 \(parent) 2>/dev/null && kill -0 \(child) 2>/dev/null; do sleep 1; done; "
+                    + "kill -0 \(parent) 2>/dev/null || kill -9 \(child) 2>/dev/null",
+            ], output: "/dev/null")
+    }
+}
+
+/// Starting a command with posix_spawn, outside Foundation's `Process` (which
+/// waits for every process that inherited its descriptors).
+public enum Spawn {
+    /// Starts `arguments` in a new session, with standard input from /dev/null and
+    /// standard output and error appended to `output`; returns its process id
+    /// without waiting.
+    @discardableResult
+    public static func run(_ arguments: [String], output: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // A session of its own: a signal to the test run's process group (as
+        // `timeout` sends) leaves it alone.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        let setSessionID: Int16 = 0x80  // glibc's POSIX_SPAWN_SETSID, not imported (it needs _GNU_SOURCE)
+        posix_spawnattr_setflags(&attributes, setSessionID)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard result == 0 else { throw SpawnError(command: arguments[0], code: result) }
+        return pid
+    }
+}
+
+public struct SpawnError: Error, CustomStringConvertible {
+    let command: String
+    let code: Int32
+    public var description: String { "could not start \(command): error \(code)" }
 }

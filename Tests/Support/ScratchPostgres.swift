@@ -141,7 +141,7 @@ public actor ScratchPostgres {
             try run(owner + ["\(bin)/pg_ctl", "-D", data, "-o", options, "-l", directory + "/log", "-w", "start"])
             // Stops and removes the cluster when this process ends, however it ends.
             let stop = owner.joined(separator: " ") + " \(bin)/pg_ctl -D \(data) -m immediate stop"
-            try spawn(
+            try Spawn.run(
                 [
                     "/bin/sh", "-c",
                     "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop); rm -rf \(directory)",
@@ -159,7 +159,7 @@ public actor ScratchPostgres {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("scratch-pg-\(UUID().uuidString).log")
             .path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let pid = try spawn(arguments, output: log)
+        let pid = try Spawn.run(arguments, output: log)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         // Exited normally with code 0.
@@ -167,22 +167,6 @@ public actor ScratchPostgres {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw ScratchError("\(arguments.joined(separator: " ")) failed: \(text)")
         }
-    }
-
-    @discardableResult
-    private static func spawn(_ arguments: [String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
-        guard result == 0 else { throw ScratchError("could not start \(arguments[0]): error \(result)") }
-        return pid
     }
 
     /// A port free to listen on now, below Linux's ephemeral range (32768 up), so
