@@ -81,14 +81,23 @@ func buildRouter(
 ) -> Router<AppRequestContext> {
     // HEAD answers what GET would, without the body (uptime checks and load balancers ask this way).
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let metrics = ServerMetrics()
+    let gate =
+        admission ?? AdmissionGate(capacity: box.configuration.maxInFlight, queueLimit: box.configuration.maxQueued)
     router.add(middleware: activity.counter)
+    router.add(middleware: metrics.middleware)
     router.add(middleware: ProblemMiddleware())
-    router.add(
-        middleware: AdmissionMiddleware(
-            gate: admission
-                ?? AdmissionGate(capacity: box.configuration.maxInFlight, queueLimit: box.configuration.maxQueued)))
+    router.add(middleware: AdmissionMiddleware(gate: gate))
     let pages = Pages.loadOrReport(logger: box.logger)
     HealthRoutes(stores: box.stores, pagesProblem: pages.problem).register(on: router)
+    router.get("metrics") { _, _ in
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: .ok, headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: metrics.scrape(gate: gate, feed: feed, box: box))))
+    }
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(tokens: box.tokens))
     let clock = box.environment.clock

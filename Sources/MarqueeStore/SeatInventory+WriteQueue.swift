@@ -14,6 +14,9 @@ extension SeatInventory {
         var drainers = 0
     }
 
+    /// Seat changes waiting for a batch to take them to the database.
+    public var queuedWrites: Int { queue.withLock { $0.pending.count } }
+
     func submit(_ command: LedgerCommand) async throws -> Result<LedgerResult, BookingError> {
         if !ledger.groupsCommits {
             switch command {

@@ -127,7 +127,9 @@ struct AdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
         return request.headers[.transferEncoding] != nil
     }
 
+    /// Health checks and metrics scrapes (an overloaded instance must still say so), and live streams.
     static func exempt(_ path: String) -> Bool {
-        path.hasPrefix("/health/") || (path.hasPrefix("/api/v1/shows/") && path.hasSuffix("/events"))
+        path.hasPrefix("/health/") || path == "/metrics"
+            || (path.hasPrefix("/api/v1/shows/") && path.hasSuffix("/events"))
     }
 }

@@ -158,6 +158,14 @@ final class CallsInFlight: Sendable {
         }
     }
 
+    /// The calls under way, and how many of them still wait for a connection.
+    var counts: (open: Int, waiting: Int) {
+        state.withLock { state in
+            let live = state.open.values.filter { !$0.abandoned }
+            return (live.count, live.count { $0.connection == nil })
+        }
+    }
+
     /// The calls that have waited `patience` or longer for a connection.
     func waitingLong(now: ContinuousClock.Instant = .now) -> Int {
         state.withLock { state in

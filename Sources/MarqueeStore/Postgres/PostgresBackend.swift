@@ -27,6 +27,11 @@ public final class PostgresBackend: Sendable {
     let calls: CallsInFlight
     /// Whether the database takes connections at all, asked when a call waits long for one.
     let reachability: Reachability
+    /// Database calls under way, and how many of them wait for a pooled connection.
+    public var callCounts: (open: Int, waitingForConnection: Int) {
+        let counts = calls.counts
+        return (counts.open, counts.waiting)
+    }
     /// The migrations this open applied (none when the database was already up to date).
     public var appliedOnOpen: [String] { migrated.withLock { $0 } }
     private let migrated = Mutex<[String]>([])
