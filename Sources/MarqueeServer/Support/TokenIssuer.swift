@@ -19,6 +19,11 @@ public final class TokenIssuer: Sendable {
     private let lifetime: TimeInterval
     /// Tokens already verified, so the hot path skips the HMAC and the key actor.
     private let verified = Mutex<[String: (User.ID, Date)]>([:])
+    /// Tokens that failed verification: a client repeating one (a stale tab, a
+    /// script) is refused without verifying it again.
+    private let rejected = Mutex<Set<String>>([])
+    /// How many tokens went through full verification (tests count it).
+    let verifications = Atomic<Int>(0)
 
     /// - Parameter secret: at least 32 bytes.
     public init(secret: String, clock: any TimeSource, lifetime: TimeInterval) async {
@@ -49,15 +54,23 @@ public final class TokenIssuer: Sendable {
             guard expiry > now else { throw BookingError.unauthenticated("the token has expired; sign in again") }
             return user
         }
+        let invalid = BookingError.unauthenticated("the bearer token is not valid")
+        if rejected.withLock({ $0.contains(token) }) { throw invalid }
+        verifications.add(1, ordering: .relaxed)
         let claims: Claims
         do {
             claims = try await keys.verify(token, as: Claims.self)
         } catch {
-            throw BookingError.unauthenticated("the bearer token is not valid")
+            rejected.withLock { rejected in
+                if rejected.count >= 10_000 { rejected.removeAll(keepingCapacity: true) }
+                rejected.insert(token)
+            }
+            throw invalid
         }
-        guard claims.exp.value > now else { throw BookingError.unauthenticated("the token has expired; sign in again") }
+        // Remembered expired too: the next use is refused from the cache.
         let user = User.ID(claims.sub.value)
         remember(token, user: user, expiry: claims.exp.value)
+        guard claims.exp.value > now else { throw BookingError.unauthenticated("the token has expired; sign in again") }
         return user
     }
 
