@@ -31,6 +31,9 @@ import Testing
         await refusals(forged, saying: "not valid")
         await refusals("not.a.jwt", saying: "not valid")
         #expect(issuer.verifications.load(ordering: .relaxed) == 3)
+        // Longer than any token we sign: refused without reading it.
+        await refusals(token + String(repeating: "A", count: TokenIssuer.longestToken), saying: "not valid")
+        #expect(issuer.verifications.load(ordering: .relaxed) == 3)
 
         let late = try await elsewhere.token(for: User.ID("usr_late"))
         clock.advance(by: 3601)

@@ -23,11 +23,16 @@ extension Process {
         try run()
         let child = processIdentifier
         let parent = getpid()
+        // The child's start time (field 22 of /proc/PID/stat) tells it from a later
+        // process that got its pid after it ended.
+        let started = "cut -d' ' -f22 /proc/\(child)/stat 2>/dev/null"
         try Spawn.run(
             [
                 "/bin/sh", "-c",
-                "while kill -0 \(parent) 2>/dev/null && kill -0 \(child) 2>/dev/null; do sleep 1; done; "
-                    + "kill -0 \(parent) 2>/dev/null || kill -9 \(child) 2>/dev/null",
+                "start=$(\(started)); "
+                    + "while kill -0 \(parent) 2>/dev/null && kill -0 \(child) 2>/dev/null; do sleep 1; done; "
+                    + "kill -0 \(parent) 2>/dev/null || { [ -n \"$start\" ] && [ \"$(\(started))\" = \"$start\" ] "
+                    + "&& kill -9 \(child) 2>/dev/null; }",
             ], output: "/dev/null")
     }
 }
@@ -53,12 +58,31 @@ public enum Spawn {
         defer { posix_spawnattr_destroy(&attributes) }
         let setSessionID: Int16 = 0x80  // glibc's POSIX_SPAWN_SETSID, not imported (it needs _GNU_SOURCE)
         posix_spawnattr_setflags(&attributes, setSessionID)
+        // No other descriptor of the test process: a copy held by a long-lived child
+        // keeps a pipe or a Foundation `Process`'s exit socket open, and the one waiting
+        // on it (for end of output, or for the process to end) would wait as long.
+        closeFrom(3, in: &actions)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard result == 0 else { throw SpawnError(command: arguments[0], code: result) }
         return pid
+    }
+}
+
+/// Adds to `actions` the closing of every descriptor from `lowest` up, with glibc's
+/// `posix_spawn_file_actions_addclosefrom_np` (2.34 on; not imported, as it needs
+/// _GNU_SOURCE), or else one close for each descriptor open now.
+private func closeFrom(_ lowest: Int32, in actions: inout posix_spawn_file_actions_t) {
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, lowest)
+        return
+    }
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in open.compactMap(Int32.init) where fd >= lowest {
+        posix_spawn_file_actions_addclose(&actions, fd)
     }
 }
 

@@ -95,9 +95,12 @@ final class ServerMetrics: Sendable {
         let counts = gate.counts
         inFlight.set(Double(counts.working))
         waiting.set(Double(counts.waiting))
+        // Read again under the lock: of two scrapes at once, the one that read the
+        // smaller total must not carry that total over the other's.
         let newlyTurnedAway = turnedAwaySeen.withLock { seen -> Int in
-            defer { seen = counts.turnedAway }
-            return counts.turnedAway - seen
+            let total = gate.counts.turnedAway
+            defer { seen = max(seen, total) }
+            return max(0, total - seen)
         }
         if newlyTurnedAway > 0 { turnedAway.increment(by: Double(newlyTurnedAway)) }
         watchers.set(Double(feed.watcherTotal))

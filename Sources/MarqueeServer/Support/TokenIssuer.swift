@@ -22,6 +22,8 @@ public final class TokenIssuer: Sendable {
     /// Tokens that failed verification: a client repeating one (a stale tab, a
     /// script) is refused without verifying it again.
     private let rejected = Mutex<Set<String>>([])
+    /// The rejected set holds at most 10,000 tokens of at most this many bytes.
+    static let longestToken = 1024
     /// How many tokens went through full verification (tests count it).
     let verifications = Atomic<Int>(0)
 
@@ -55,6 +57,8 @@ public final class TokenIssuer: Sendable {
             return user
         }
         let invalid = BookingError.unauthenticated("the bearer token is not valid")
+        // Ours are about 200 bytes; a longer one is refused unread (and not kept).
+        guard token.utf8.count <= Self.longestToken else { throw invalid }
         if rejected.withLock({ $0.contains(token) }) { throw invalid }
         verifications.add(1, ordering: .relaxed)
         let claims: Claims
