@@ -18,11 +18,15 @@ extension Process {
     /// test process's own. (A server left running after a crashed test run keeps
     /// that output open, and `swift test` then waits for it forever.)
     public func runTiedToTests() throws {
+        try runTied(to: getpid())
+    }
+
+    /// `runTiedToTests()` with another process in the test process's place.
+    public func runTied(to parent: pid_t) throws {
         if (standardOutput as? FileHandle) === FileHandle.standardOutput { standardOutput = FileHandle.nullDevice }
         if (standardError as? FileHandle) === FileHandle.standardError { standardError = FileHandle.nullDevice }
         try run()
         let child = processIdentifier
-        let parent = getpid()
         // The child's start time (field 22 of /proc/PID/stat) tells it from a later
         // process that got its pid after it ended.
         let started = "cut -d' ' -f22 /proc/\(child)/stat 2>/dev/null"
