@@ -136,7 +136,8 @@ struct HoldsBench: AsyncParsableCommand {
             print(
                 String(
                     format: "  conflict rate %.1f %%   errors %d",
-                    100 * Double(holds.conflicts) / Double(max(1, holds.count)), holds.errors))
+                    100 * Double(holds.conflicts) / Double(max(1, holds.count)), holds.errors)
+                    + holds.errorBreakdown)
             if let lag, let probe {
                 print(
                     String(

@@ -20,19 +20,35 @@ struct LoadDriver: Sendable {
         let y: Int
     }
 
-    enum Outcome { case success, conflict, error }
+    /// An error's HTTP status, or nil when no answer came (a timeout or a closed connection).
+    enum Outcome { case success, conflict, error(status: Int?) }
 
     struct Measurement {
         var count = 0
         var successes = 0
         var conflicts = 0
         var errors = 0
+        /// How many errors each status was ("no answer" for those that got none).
+        var errorKinds: [String: Int] = [:]
         var seconds = 0.0
         var latencies: [Double] = []
         /// The successful requests' own latencies (holds taken), which wait for the database.
         var successLatencies: [Double] = []
 
         var rate: Double { Double(count) / seconds }
+
+        mutating func failed(_ status: Int?) {
+            errors += 1
+            errorKinds[status.map(String.init) ?? "no answer", default: 0] += 1
+        }
+
+        /// "" without errors, else e.g. " (503: 120, no answer: 3)".
+        var errorBreakdown: String {
+            guard errors > 0 else { return "" }
+            return " ("
+                + errorKinds.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }
+                .joined(separator: ", ") + ")"
+        }
 
         /// Milliseconds.
         func percentile(_ p: Double, successesOnly: Bool = false) -> Double {
@@ -107,7 +123,7 @@ struct LoadDriver: Sendable {
             }
             return (.success, elapsed)
         case 409: return (.conflict, elapsed)
-        default: return (.error, elapsed)
+        default: return (.error(status: status), elapsed)
         }
     }
 
@@ -154,14 +170,16 @@ struct LoadDriver: Sendable {
                                     local.successes += 1
                                     local.successLatencies.append(latency)
                                 case .conflict: local.conflicts += 1
-                                case .error: local.errors += 1
+                                case .error(let status): local.failed(status)
                                 }
                             } else {
                                 local.latencies.append(Self.seconds(ContinuousClock.now - began))
-                                if let (status, _) = result as? (Int, ByteBuffer), status >= 400 { local.errors += 1 }
+                                if let (status, _) = result as? (Int, ByteBuffer), status >= 400 {
+                                    local.failed(status)
+                                }
                             }
                         } catch {
-                            local.errors += 1
+                            local.failed(nil)
                         }
                     }
                     return local
@@ -173,6 +191,7 @@ struct LoadDriver: Sendable {
                 total.successes += part.successes
                 total.conflicts += part.conflicts
                 total.errors += part.errors
+                total.errorKinds.merge(part.errorKinds, uniquingKeysWith: +)
                 total.latencies += part.latencies
                 total.successLatencies += part.successLatencies
             }
