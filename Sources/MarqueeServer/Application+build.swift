@@ -45,8 +45,12 @@ func buildApplication(
     }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            configuration: .init(), shouldUpgrade: LiveSeatRoutes.upgrade(catalog: box.catalog, feed: feed)),
+        // A keep-alive connection left idle is closed (after 75 s, as nginx does); one
+        // that sends no complete first request in time too (FirstRequestGuard).
+        server: .guardedHTTP1WebSocketUpgrade(
+            configuration: .init(http1: .init(idleTimeout: .init(configuration.idleConnectionTimeout))),
+            firstRequestTimeout: .init(configuration.firstRequestTimeout),
+            shouldUpgrade: LiveSeatRoutes.upgrade(catalog: box.catalog, feed: feed)),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "marquee", backlog: 4096),
         services: services,

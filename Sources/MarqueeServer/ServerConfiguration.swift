@@ -53,6 +53,11 @@ public struct ServerConfiguration: Sendable {
     public var maxInFlight = 128
     /// Requests that may wait for a turn (MARQUEE_MAX_QUEUED); one more is answered 503 at once.
     public var maxQueued = 1024
+    /// A connection that has not sent a complete first request head within this
+    /// is closed (against connections opened and left silent, or fed a byte at a time).
+    public var firstRequestTimeout: Duration = .seconds(30)
+    /// A keep-alive connection idle for this long between requests is closed.
+    public var idleConnectionTimeout: Duration = .seconds(75)
 
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("marquee.sqlite") }
 

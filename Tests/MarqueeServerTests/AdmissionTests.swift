@@ -171,9 +171,25 @@ final class RawConnection: Sendable {
         guard connected == 0 else { throw TestFailure("cannot connect to port \(port)") }
     }
 
-    func send(_ text: String) {
-        let bytes = Array(text.utf8)
+    func send(_ text: String) { send(bytes: Array(text.utf8)) }
+
+    func send(bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Everything the server sends until it closes the connection (`closed`), or
+    /// until nothing has come for `seconds`.
+    func receiveUntilClosed(seconds: Int) -> (text: String, closed: Bool) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count == 0 { return (String(decoding: received, as: UTF8.self), true) }
+            if count < 0 { return (String(decoding: received, as: UTF8.self), false) }
+            received += buffer[0..<count]
+        }
     }
 
     /// What the server sends until the end of the response head (or the connection closes).
@@ -184,6 +200,21 @@ final class RawConnection: Sendable {
             received.append(byte)
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// `receiveUntilClosed` on a thread of its own, leaving the test's cooperative
+    /// threads (which the server under test shares) free while it waits.
+    func untilClosed(seconds: Int) async -> (text: String, closed: Bool) {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async { done.resume(returning: self.receiveUntilClosed(seconds: seconds)) }
+        }
+    }
+
+    /// `receiveHead` on a thread of its own.
+    func head() async -> String {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async { done.resume(returning: self.receiveHead()) }
+        }
     }
 
     func close() { _ = Glibc.close(socket) }

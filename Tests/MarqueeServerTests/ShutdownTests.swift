@@ -5,7 +5,8 @@ import Testing
 
 /// A real `marquee serve` stops on SIGTERM even when a request never finishes:
 /// once the grace period runs out, what is left is cancelled, and the stop says
-/// what it waited for. One that cannot take its port says so and ends.
+/// what it waited for; connections that have asked for nothing yet are closed at
+/// once. One that cannot take its port says so and ends.
 @Suite struct ShutdownTests {
     @Test func aStopOutlastingItsGracePeriodCancelsWhatIsLeftAndEnds() async throws {
         let directory = ScratchDirectory.make("shutdown")
@@ -28,6 +29,13 @@ import Testing
         let head =
             "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
         #expect(head.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) } > 0)
+        // Two more have asked for nothing yet: one sent nothing, one half a head.
+        // The stop closes them at once instead of waiting for them until it gives up.
+        let silent = try RawConnection(port: port)
+        defer { silent.close() }
+        let halfHead = try RawConnection(port: port)
+        defer { halfHead.close() }
+        halfHead.send("GET /api/v1/cities HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         try await Task.sleep(for: .milliseconds(500))
 
         kill(instance.processIdentifier, SIGTERM)
@@ -43,6 +51,8 @@ import Testing
         #expect(text.contains("POST /api/v1/auth/register 503"), "log:\n\(text.suffix(3000))")
         #expect(!text.contains("unhandled error"), "log:\n\(text.suffix(3000))")
         #expect(text.contains("stopped cleanly"))
+        #expect(await silent.untilClosed(seconds: 1).closed)
+        #expect(await halfHead.untilClosed(seconds: 1).closed)
     }
 
     @Test func anAddressAlreadyInUseIsSaidPlainlyAndTheProcessEnds() async throws {
