@@ -84,8 +84,10 @@ public struct BoxOffice: Sendable {
         } else {
             webhookSecret = try await secret("webhook-secret")
         }
+        let accounts = stores.accounts
         let tokens = await TokenIssuer(
-            secret: tokenSecret, clock: environment.clock, lifetime: configuration.tokenLifetime)
+            secret: tokenSecret, clock: environment.clock, lifetime: configuration.tokenLifetime,
+            accountExists: { try await accounts.user($0) != nil })
         let signingKey = try await stores.secret(named: "ticket-signing-key", directory: directory) {
             TicketSigner.newKey()
         }

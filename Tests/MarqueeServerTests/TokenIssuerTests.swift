@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import MarqueeCore
 import Testing
 
@@ -40,5 +42,33 @@ import Testing
         await refusals(late, saying: "expired")
         await refusals(token, saying: "expired")
         #expect(issuer.verifications.load(ordering: .relaxed) == 4)
+    }
+}
+
+/// A token whose signature is good but whose account is not there (the database
+/// was made anew while the token secret was kept) signs nobody in.
+@Suite struct GhostAccountTests {
+    @Test func aGoodTokenForAnAccountThatIsNotThereIsRefusedAndChangesNothing() async throws {
+        let box = try await TestBoxOffice.make()
+        // Signed with this box office's own secret, as a token from before the database was made anew.
+        let before = await TokenIssuer(secret: TestBoxOffice.secret, clock: box.environment.clock, lifetime: 3600)
+        let ghost = try await before.token(for: User.ID("usr_ghost"))
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        try await buildApplication(box).test(.router) { client in
+            let api = APIClient(client: client)
+            func hold(_ token: String) async throws -> TestResponse {
+                try await api.send(.post, "/api/v1/shows/\(show.id)/holds", token: token, json: #"{"seat_ids":["A1"]}"#)
+            }
+            let refused = try await hold(ghost)
+            #expect(refused.status == .unauthorized)
+            #expect(String(buffer: refused.body).contains("does not exist"), "\(String(buffer: refused.body))")
+            #expect(try await hold(ghost).status == .unauthorized)
+            #expect(try await api.send(.get, "/api/v1/me", token: ghost).status == .unauthorized)
+            // A real account's token from the same signer still works.
+            let real = try await box.tokens.user(for: try await api.register("real"))
+            let held = try await hold(try await before.token(for: real))
+            #expect(held.status == .created, "\(String(buffer: held.body))")
+        }
+        #expect(try await box.strings("SELECT user_id FROM holds").allSatisfy { $0 != "usr_ghost" })
     }
 }

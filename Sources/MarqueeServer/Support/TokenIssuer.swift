@@ -27,13 +27,23 @@ public final class TokenIssuer: Sendable {
     /// How many tokens went through full verification (tests count it).
     let verifications = Atomic<Int>(0)
 
+    /// Whether an account exists; asked once per token and instance, the first
+    /// time a token this instance did not sign is used.
+    private let accountExists: @Sendable (User.ID) async throws -> Bool
+
     /// - Parameter secret: at least 32 bytes.
-    public init(secret: String, clock: any TimeSource, lifetime: TimeInterval) async {
+    /// - Parameter accountExists: a token whose account is not there (its database was
+    ///   made anew while the secret was kept, say) is refused though its signature is good.
+    public init(
+        secret: String, clock: any TimeSource, lifetime: TimeInterval,
+        accountExists: @escaping @Sendable (User.ID) async throws -> Bool = { _ in true }
+    ) async {
         precondition(secret.utf8.count >= 32, "token secret must be at least 32 bytes")
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.clock = clock
         self.lifetime = lifetime
+        self.accountExists = accountExists
     }
 
     public func token(for user: User.ID) async throws -> String {
@@ -65,17 +75,27 @@ public final class TokenIssuer: Sendable {
         do {
             claims = try await keys.verify(token, as: Claims.self)
         } catch {
-            rejected.withLock { rejected in
-                if rejected.count >= 10_000 { rejected.removeAll(keepingCapacity: true) }
-                rejected.insert(token)
-            }
+            reject(token)
             throw invalid
         }
-        // Remembered expired too: the next use is refused from the cache.
         let user = User.ID(claims.sub.value)
+        if claims.exp.value > now {
+            guard try await accountExists(user) else {
+                reject(token)
+                throw BookingError.unauthenticated("the account of this token does not exist; register or sign in")
+            }
+        }
+        // Remembered expired too: the next use is refused from the cache.
         remember(token, user: user, expiry: claims.exp.value)
         guard claims.exp.value > now else { throw BookingError.unauthenticated("the token has expired; sign in again") }
         return user
+    }
+
+    private func reject(_ token: String) {
+        rejected.withLock { rejected in
+            if rejected.count >= 10_000 { rejected.removeAll(keepingCapacity: true) }
+            rejected.insert(token)
+        }
     }
 
     private func remember(_ token: String, user: User.ID, expiry: Date) {
