@@ -118,6 +118,7 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        if configuration.databaseURL == nil { try SQLiteInstanceLock.take(database: configuration.databasePath) }
         let box = try await BoxOffice.open(configuration)
         do {
             try await serve(box)

@@ -77,6 +77,46 @@ import Testing
         #expect(text.contains("cannot listen on 127.0.0.1:\(port): the address is in use"), "\(text)")
     }
 
+    @Test func aSecondInstanceOnTheSameSQLiteFileIsRefusedNamingTheFirst() async throws {
+        let directory = ScratchDirectory.make("second-instance")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = try DurabilityTests.marqueeBinary()
+        let environment = ["MARQUEE_DATA_DIR": directory.path, "MARQUEE_LOG_LEVEL": "warning"]
+        let port = ScratchPostgres.freePort()
+        let first = try MultiInstanceTests.start(binary, ["serve", "--port", "\(port)", "--no-demo"], environment)
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        try await DurabilityTests.waitUntilLive("http://127.0.0.1:\(port)")
+
+        func second() async throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["serve", "--port", "\(ScratchPostgres.freePort())", "--no-demo"]
+            process.environment = environment
+            let errors = Pipe()
+            process.standardError = errors
+            try process.runTiedToTests()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            try await MultiInstanceTests.eventually(seconds: 60) { !process.isRunning }
+            return (
+                process.terminationStatus,
+                String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            )
+        }
+        let (status, text) = try await second()
+        #expect(status == 1)
+        #expect(text.contains("another marquee serve (pid \(first.processIdentifier)) is using"), "\(text)")
+        #expect(first.isRunning)
+
+        // Once the first has gone, however it went, the file is free again.
+        kill(first.processIdentifier, SIGKILL)
+        await first.ended()
+        let next = ScratchPostgres.freePort()
+        let third = try MultiInstanceTests.start(binary, ["serve", "--port", "\(next)", "--no-demo"], environment)
+        defer { if third.isRunning { kill(third.processIdentifier, SIGKILL) } }
+        try await DurabilityTests.waitUntilLive("http://127.0.0.1:\(next)")
+    }
+
     /// A socket listening on `port`, as another process would hold it.
     static func listen(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
