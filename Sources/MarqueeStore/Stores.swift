@@ -119,12 +119,8 @@ public struct Stores: Sendable {
         case .postgres(let database):
             return try await database.secret(named: name, make: make)
         case .sqlite:
+            if let existing = Self.secretFile(named: name, directory: directory) { return existing }
             let path = (directory as NSString).appendingPathComponent(name)
-            if let existing = try? String(contentsOfFile: path, encoding: .utf8),
-                !existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-            {
-                return existing.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
             let secret = make()
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             guard
@@ -133,6 +129,24 @@ public struct Stores: Sendable {
             else { throw CocoaError(.fileWriteUnknown) }
             return secret
         }
+    }
+
+    /// The secret `name` if it has been made, without making it.
+    public func existingSecret(named name: String, directory: String) async throws -> String? {
+        switch backend {
+        case .postgres(let database):
+            return try await database.existingSecret(named: name)
+        case .sqlite:
+            return Self.secretFile(named: name, directory: directory)
+        }
+    }
+
+    /// A secret kept in the data directory (SQLite), if it is there.
+    public static func secretFile(named name: String, directory: String) -> String? {
+        let path = (directory as NSString).appendingPathComponent(name)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return secret.isEmpty ? nil : secret
     }
 
     /// Lets go of the database (PostgreSQL: closes the pool).

@@ -22,11 +22,23 @@ struct VerifyTicket: AsyncParsableCommand {
         if let publicKey {
             key = publicKey
         } else {
+            // Only read: a wrong --data-dir must not get a new key (which would call every genuine code forged).
             let configuration = try store.configuration()
-            let stores = try await Stores.open(configuration.databaseLocation)
-            let stored = try await stores.secret(
-                named: "ticket-signing-key", directory: configuration.dataDirectory, make: TicketSigner.newKey)
-            await stores.close()
+            let stored: String?
+            if configuration.databaseURL == nil {
+                stored = Stores.secretFile(named: "ticket-signing-key", directory: configuration.dataDirectory)
+            } else {
+                let stores = try await Stores.open(configuration.databaseLocation)
+                stored = try await stores.existingSecret(
+                    named: "ticket-signing-key", directory: configuration.dataDirectory)
+                await stores.close()
+            }
+            guard let stored else {
+                throw ValidationError(
+                    "no ticket signing key in "
+                        + (configuration.databaseURL == nil ? configuration.dataDirectory : "that database")
+                        + ": give the --data-dir (or --database-url) the server uses, or --public-key")
+            }
             key = try TicketSigner(storedKey: stored).publicKey
         }
         guard let verifier = TicketVerifier(publicKey: key) else {

@@ -107,6 +107,18 @@ import Testing
                 "verify-ticket", code.replacingOccurrences(of: ".", with: "x."), "--public-key=\(key)",
             ])
             #expect(bad == 1)
+            // The key the server keeps (in its data directory, or on PostgreSQL in the database) verifies the code.
+            let store =
+                box.configuration.databaseURL.map { ["--database-url", $0] }
+                ?? ["--data-dir", box.configuration.dataDirectory]
+            let (kept, keptOutput) = try await run(["verify-ticket", code] + store)
+            #expect(kept == 0, "\(keptOutput)")
+            // A directory without a key is a mistake to name, not a reason to make a new key
+            // (which would call the genuine code forged).
+            let elsewhere = ScratchDirectory.make("no-key").path
+            let (missing, _) = try await run(["verify-ticket", code, "--data-dir", elsewhere])
+            #expect(missing == 64)
+            #expect(!FileManager.default.fileExists(atPath: elsewhere))
         }
     }
 }

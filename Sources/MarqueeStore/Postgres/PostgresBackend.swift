@@ -225,6 +225,10 @@ public final class PostgresBackend: Sendable {
     }
 
     /// A secret every instance shares: made by the first to ask, kept in the database.
+    public func existingSecret(named name: String) async throws -> String? {
+        try await rows("SELECT value FROM secrets WHERE name = \(name)", as: String.self, logger: logger).first
+    }
+
     public func secret(named name: String, make: () -> String) async throws -> String {
         let candidate = make()
         try await execute(
