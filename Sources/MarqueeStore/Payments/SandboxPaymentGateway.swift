@@ -139,11 +139,49 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
             .get()
     }
 
+    /// Refunds `amount` of a captured payment; several partial refunds may follow one
+    /// another up to what was captured. The payment reads `refunded` once all of it
+    /// has been given back; each refund is announced as `payment.refunded`.
     public func refund(_ payment: PaymentAuthorization.ID, amount: Money, idempotencyKey: String)
         async throws(PaymentError)
     {
-        _ = try await transition(payment, key: idempotencyKey, operation: "refund", from: ["captured"], to: "refunded")
-            .get()
+        _ = try await call(key: idempotencyKey, operation: "refund") { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT status, amount, currency, refunded FROM psp_payments WHERE id = ?",
+                    arguments: [payment.rawValue])
+            else { return ("no_such_payment", nil) }
+            let status: String = row["status"]
+            let (captured, currency, refunded): (Int64, String, Int64) = (
+                row["amount"], row["currency"], row["refunded"]
+            )
+            guard status == "captured" || (status == "refunded" && refunded < captured) else {
+                return ("cannot_refund_\(status)", payment.rawValue)
+            }
+            guard amount.currency == currency else { return ("cannot_refund_in_\(amount.currency)", payment.rawValue) }
+            guard amount.amount > 0, refunded + amount.amount <= captured else {
+                return ("cannot_refund_more_than_captured", payment.rawValue)
+            }
+            let total = refunded + amount.amount
+            try db.execute(
+                sql: "UPDATE psp_payments SET refunded = ?, status = ? WHERE id = ?",
+                arguments: [total, total == captured ? "refunded" : "captured", payment.rawValue])
+            let now = self.clock.now.timeIntervalSince1970
+            try db.execute(
+                sql:
+                    "INSERT INTO psp_events (id, type, payment_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [self.ids.make(prefix: "evt"), "payment.refunded", payment.rawValue, now, now])
+            return ("ok", payment.rawValue)
+        }
+        .get()
+    }
+
+    /// How much of a payment has been refunded, in its currency's minor units.
+    public func refundedAmount(of payment: PaymentAuthorization.ID) async throws -> Int64 {
+        try await queue.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT refunded FROM psp_payments WHERE id = ?", arguments: [payment.rawValue]) ?? 0
+        }
     }
 
     public func status(ofCallWithKey idempotencyKey: String) async throws(PaymentError) -> PaymentAuthorization? {
