@@ -257,7 +257,9 @@ public final class SeatInventory: Sendable {
         }
         let hold = Hold(
             id: Hold.ID(ids.make(prefix: "hld")), showId: show.id, userId: user, seats: lines,
-            total: lines.map(\.price).total()!, createdAt: now, expiresAt: now.addingTimeInterval(policy.ttl),
+            // A hold never outlives the show's start: seats cannot be bought once it has begun.
+            total: lines.map(\.price).total()!, createdAt: now,
+            expiresAt: min(now.addingTimeInterval(policy.ttl), show.startsAt),
             storedStatus: .active)
         do {
             guard

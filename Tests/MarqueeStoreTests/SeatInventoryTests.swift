@@ -179,6 +179,21 @@ import Testing
         await #expect(throws: BookingError.showClosed(fixture.show.id)) { try await fixture.hold(["A1"], for: "alice") }
     }
 
+    @Test(arguments: StoreBackend.testable) func aHoldNeverOutlivesTheShowsStart(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
+        // Two minutes before the start, a ten-minute hold runs until the start and no longer.
+        fixture.clock.set(fixture.show.startsAt.addingTimeInterval(-120))
+        let late = try await fixture.hold(["A1"], for: "alice")
+        #expect(late.expiresAt == fixture.show.startsAt)
+        #expect(try await fixture.inventory.hold(late.id)?.expiresAt == fixture.show.startsAt)
+        fixture.clock.set(fixture.show.startsAt)
+        #expect(late.status(at: fixture.clock.now) == .expired)
+        // Earlier, the hold's own time limit is the shorter one.
+        let early = try await StoreFixture(backend)
+        let hold = try await early.hold(["A1"], for: "alice")
+        #expect(hold.expiresAt < early.show.startsAt)
+    }
+
     @Test(arguments: StoreBackend.testable) func everyChangeBumpsTheShowVersion(backend: StoreBackend) async throws {
         let fixture = try await StoreFixture(backend)
         let before = try #require(try await fixture.inventory.seats(of: fixture.show.id)).version
