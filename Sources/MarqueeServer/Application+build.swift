@@ -122,7 +122,7 @@ func buildRouter(
     PaymentWebhookRoutes(bookings: box.bookings, secret: box.paymentWebhookSecret, clock: clock).register(on: api)
     CheckInRoutes(
         bookings: box.bookings, accounts: box.accounts,
-        verifier: TicketVerifier(publicKey: box.ticketSigner.publicKey)!, clock: clock
+        verifier: TicketVerifier(publicKey: box.ticketSigner.publicKey)!, catalog: box.catalog, clock: clock
     ).register(on: api)
     AuthRoutes(
         accounts: box.accounts, tokens: box.tokens, clock: clock, ids: box.environment.ids,

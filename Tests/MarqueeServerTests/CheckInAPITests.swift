@@ -10,8 +10,11 @@ import NIOCore
 import Testing
 
 @Suite struct CheckInAPITests {
-    /// A booked ticket's code and the staff token, on a fresh box office.
-    func bookedTicket(_ api: APIClient, _ box: BoxOffice) async throws -> (code: String, staff: String) {
+    /// A booked ticket's code and the staff token, on a fresh box office; unless
+    /// `atTheDoor` is false, the clock then moves to an hour before the show starts.
+    func bookedTicket(_ api: APIClient, _ box: BoxOffice, atTheDoor: Bool = true) async throws -> (
+        code: String, staff: String
+    ) {
         let buyer = try await api.register("guest")
         let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
         let hold = try await api.send(
@@ -24,7 +27,43 @@ import Testing
         let login = try await api.send(
             .post, "/api/v1/auth/login",
             json: #"{"email":"\#(DemoData.staffEmail)","password":"\#(DemoData.staffPassword)"}"#)
+        if atTheDoor { try #require(box.environment.clock as? ManualTimeSource).set(show.startsAt - 3600) }
         return (try #require(tickets.first?["code"] as? String), try #require(try login.object()["token"] as? String))
+    }
+
+    @Test func aTicketAdmitsOnlyAroundItsShowAndStaysGoodUntilThen() async throws {
+        let box = try await TestBoxOffice.make()
+        let clock = try #require(box.environment.clock as? ManualTimeSource)
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        try await buildApplication(box).test(.router) { client in
+            let api = APIClient(client: client)
+            let (code, staff) = try await bookedTicket(api, box, atTheDoor: false)
+            func scan() async throws -> TestResponse {
+                try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"\#(code)"}"#)
+            }
+            // Booked in the morning, scanned at once: the show is hours away.
+            clock.set(show.startsAt - 3 * 3600 - 60)
+            let early = try await scan()
+            #expect(early.status == .conflict)
+            #expect(try early.object()["code"] as? String == "too_early")
+            #expect(try early.object()["show_id"] as? String == show.id.rawValue)
+            // Doors open three hours before: the same ticket admits, once.
+            clock.set(show.startsAt - 3 * 3600 + 60)
+            #expect(try await scan().status == .ok)
+            #expect(try await scan().object()["code"] as? String == "already_used")
+        }
+        // Long after the show, an unused ticket admits nobody.
+        let other = try await TestBoxOffice.make()
+        let otherClock = try #require(other.environment.clock as? ManualTimeSource)
+        let otherShow = other.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        try await buildApplication(other).test(.router) { client in
+            let api = APIClient(client: client)
+            let (code, staff) = try await bookedTicket(api, other, atTheDoor: false)
+            otherClock.set(otherShow.startsAt + 13 * 3600)
+            let late = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"\#(code)"}"#)
+            #expect(late.status == .conflict)
+            #expect(try late.object()["code"] as? String == "show_over")
+        }
     }
 
     @Test func theFirstScanAdmitsAndTheSecondSaysWhenItWasUsed() async throws {
@@ -39,7 +78,10 @@ import Testing
             let second = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"\#(code)"}"#)
             #expect(second.status == .conflict)
             #expect(try second.object()["code"] as? String == "already_used")
-            #expect(try second.object()["first_used_at"] as? String == "2026-11-23T04:00:00Z")
+            let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+            #expect(
+                try second.object()["first_used_at"] as? String
+                    == Date.ISO8601FormatStyle(timeZone: .gmt).format(show.startsAt - 3600))
             let forged = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"TVExfGE.Zm9v"}"#)
             #expect(forged.status == .badRequest)
             #expect(try forged.object()["code"] as? String == "invalid_ticket")

@@ -8,7 +8,13 @@ struct CheckInRoutes {
     let bookings: any BookingStore
     let accounts: any AccountStore
     let verifier: TicketVerifier
+    let catalog: CatalogService
     let clock: any TimeSource
+
+    /// Doors open this long before a show's start; a ticket scanned earlier is for another day or hour.
+    static let doorsOpen: TimeInterval = 3 * 3600
+    /// After this long past its start a show is over; its tickets admit nobody.
+    static let showOver: TimeInterval = 12 * 3600
 
     struct CheckInRequest: Decodable { let code: String }
 
@@ -35,7 +41,24 @@ struct CheckInRoutes {
                 .badRequest, code: "invalid_ticket", detail: "the code is not a genuine Marquee ticket",
                 extensions: ["field": .string("code")])
         }
-        switch try await bookings.checkIn(claims.ticketId, at: clock.now) {
+        // Checked before the ticket is marked used: a ticket scanned on the wrong day stays good for its own.
+        let now = clock.now
+        if let show = catalog.snapshot.index.showsById[claims.showId] {
+            let starts = Date.ISO8601FormatStyle(timeZone: .gmt).format(show.startsAt)
+            if now < show.startsAt.addingTimeInterval(-Self.doorsOpen) {
+                throw Problem(
+                    .conflict, code: "too_early",
+                    detail: "this ticket is for show \(show.id), which starts at \(starts); doors open 3 hours before",
+                    extensions: ["starts_at": .string(starts), "show_id": .string(show.id.rawValue)])
+            }
+            if now > show.startsAt.addingTimeInterval(Self.showOver) {
+                throw Problem(
+                    .conflict, code: "show_over",
+                    detail: "this ticket was for show \(show.id), which started at \(starts)",
+                    extensions: ["starts_at": .string(starts), "show_id": .string(show.id.rawValue)])
+            }
+        }
+        switch try await bookings.checkIn(claims.ticketId, at: now) {
         case .admitted(let ticket):
             return try APIJSON.response(
                 AdmittedBody(
