@@ -111,14 +111,32 @@ import Testing
         }
     }
 
+    /// A number that does not fit its field is named, not called invalid JSON.
+    @Test(arguments: [
+        (#""exp_month":12.5,"exp_year":2030"#, "exp_month"),
+        (#""exp_month":12,"exp_year":99999999999999999999"#, "exp_year"),
+    ])
+    func aNumberThatDoesNotFitItsFieldIsNamed(fields: String, field: String) async throws {
+        let box = try await TestBoxOffice.make()
+        try await buildApplication(box).test(.router) { client in
+            let response = try await APIClient(client: client).send(
+                .post, "/sandbox/psp/tokens", json: #"{"card_number":"4242424242424242",\#(fields),"cvc":"123"}"#)
+            #expect(response.status == .badRequest)
+            let problem = try response.object()
+            #expect(problem["code"] as? String == "invalid_field")
+            #expect(problem["field"] as? String == field)
+        }
+    }
+
     /// Card details the sandbox provider turns away, each naming the field; digits
     /// from other scripts (Arabic-Indic ٤٢٤٢…) are not card digits even where Swift
     /// calls them numbers.
     @Test(arguments: [
         ("4242 4242 4242 4241", 12, 2030, "123", "card_number"),
         ("٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢", 12, 2030, "123", "card_number"),
-        ("4242-4242-4242-4242", 13, 2030, "123", "expiry"),
-        ("4242 4242 4242 4242", 1, 2001, "123", "expiry"),
+        ("4242-4242-4242-4242", 13, 2030, "123", "exp_month"),
+        ("4242 4242 4242 4242", 1, 2001, "123", "exp_year"),
+        ("4242 4242 4242 4242", 1, 2201, "123", "exp_year"),
         ("4242 4242 4242 4242", 12, 2030, "12", "cvc"),
         ("4242 4242 4242 4242", 12, 2030, "١٢٣", "cvc"),
     ])

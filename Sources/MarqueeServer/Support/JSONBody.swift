@@ -51,10 +51,44 @@ enum APIJSON {
         do {
             return try decoder.decode(T.self, from: buffer)
         } catch let error as DecodingError {
+            // Foundation's decoder calls a number that does not fit its field (12.5 for a
+            // whole number, or beyond 64 bits) "not valid JSON", with no field: find it.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                let field = unfitNumber(in: buffer)
+            {
+                throw Problem(
+                    .badRequest, code: "invalid_field", detail: "\(field) must be a whole number that fits in 64 bits",
+                    extensions: ["field": .string(field)])
+            }
             throw problem(for: error)
         } catch {
             throw Problem(.badRequest, code: "invalid_json", detail: "the body is not valid JSON")
         }
+    }
+
+    /// The path of the first number in a valid JSON body that is not a whole number
+    /// within 64 bits; nil if the body is not valid JSON or has none.
+    static func unfitNumber(in buffer: ByteBuffer) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: buffer), options: [.fragmentsAllowed])
+        else { return nil }
+        func find(_ value: Any, _ path: String) -> String? {
+            switch value {
+            case let object as [String: Any]:
+                for key in object.keys.sorted() {
+                    if let found = find(object[key]!, path.isEmpty ? key : "\(path).\(key)") { return found }
+                }
+            case let array as [Any]:
+                for (index, element) in array.enumerated() {
+                    if let found = find(element, "\(path)[\(index)]") { return found }
+                }
+            case let number as NSNumber where !(value is Bool):
+                let double = number.doubleValue
+                if double.rounded() != double || abs(double) >= 9.2e18 { return path.isEmpty ? "body" : path }
+            default: break
+            }
+            return nil
+        }
+        return find(object, "")
     }
 
     private static func problem(for error: DecodingError) -> Problem {

@@ -57,14 +57,13 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
         else {
             throw .rejected("card_number: not a valid card number")
         }
-        guard (1...12).contains(expiryMonth), (2000...2100).contains(expiryYear) else {
-            throw .rejected("expiry: not a valid month and year")
-        }
+        guard (1...12).contains(expiryMonth) else { throw .rejected("exp_month: a month, 1 to 12") }
+        guard (2000...2100).contains(expiryYear) else { throw .rejected("exp_year: a year, such as 2030") }
         let now = clock.now
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = .gmt
         let (year, month) = (calendar.component(.year, from: now), calendar.component(.month, from: now))
-        guard (expiryYear, expiryMonth) >= (year, month) else { throw .rejected("expiry: the card has expired") }
+        guard (expiryYear, expiryMonth) >= (year, month) else { throw .rejected("exp_year: the card has expired") }
         guard (3...4).contains(cvc.count), cvc.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw .rejected("cvc: 3 or 4 digits")
         }
