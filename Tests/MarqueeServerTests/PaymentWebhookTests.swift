@@ -41,9 +41,11 @@ import Testing
                 OutboxDispatcher.signature(Data(body.utf8), timestamp: now, secret: "not-the-secret"))
             #expect(forged.status == .unauthorized)
             #expect(try forged.object()["code"] as? String == "invalid_signature")
+            #expect(try forged.object()["detail"] as? String == "the Sandbox-Signature header does not match the body")
             let stale = try await send(
                 OutboxDispatcher.signature(Data(body.utf8), timestamp: now - 3600, secret: box.paymentWebhookSecret))
             #expect(stale.status == .unauthorized)
+            #expect((try stale.object()["detail"] as? String)?.contains("more than 300 s from now") == true)
             #expect(try await status() == "captured")
             let genuine = try await send(
                 OutboxDispatcher.signature(Data(body.utf8), timestamp: now, secret: box.paymentWebhookSecret))

@@ -71,6 +71,13 @@ import Testing
                 uri: "/api/v1/shows/\(show.id)/holds", method: .post,
                 headers: [.cookie: both, .contentType: "application/json"], body: ByteBuffer(string: hold))
             #expect(withoutHeader.status == .unauthorized)
+            #expect(String(buffer: withoutHeader.body).contains("needs the X-CSRF-Token header"))
+            let wrongHeader = try await client.execute(
+                uri: "/api/v1/shows/\(show.id)/holds", method: .post,
+                headers: [.cookie: both, .contentType: "application/json", .csrfToken: "not-\(csrf)"],
+                body: ByteBuffer(string: hold))
+            #expect(wrongHeader.status == .unauthorized)
+            #expect(String(buffer: wrongHeader.body).contains("does not match the marquee_csrf cookie"))
             let withHeader = try await client.execute(
                 uri: "/api/v1/shows/\(show.id)/holds", method: .post,
                 headers: [.cookie: both, .contentType: "application/json", .csrfToken: csrf],

@@ -46,7 +46,8 @@ struct CatalogRoutes {
         guard let date = request.query("date") else { return nil }
         guard let day = CatalogIndex.day(date, in: city?.timeZone ?? "UTC") else {
             throw Problem(
-                .badRequest, code: "invalid_field", detail: "date must be a calendar day as YYYY-MM-DD",
+                .badRequest, code: "invalid_field",
+                detail: "date must be a calendar day as YYYY-MM-DD, between 1970 and 2100",
                 extensions: ["field": .string("date")])
         }
         return day

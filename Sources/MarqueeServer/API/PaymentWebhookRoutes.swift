@@ -26,12 +26,11 @@ struct PaymentWebhookRoutes {
 
     @Sendable func receive(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        guard let header = request.headers[.sandboxSignature],
-            Self.verify(Data(buffer: body), header: header, secret: secret, now: clock.now, tolerance: tolerance)
-        else {
-            throw Problem(
-                .unauthorized, code: "invalid_signature", detail: "the Sandbox-Signature header does not match the body"
-            )
+        if let problem = Self.signatureProblem(
+            Data(buffer: body), header: request.headers[.sandboxSignature], secret: secret, now: clock.now,
+            tolerance: tolerance)
+        {
+            throw Problem(.unauthorized, code: "invalid_signature", detail: problem)
         }
         let event = try APIJSON.decode(Event.self, from: body)
         let status: PaymentAuthorization.Status? =
@@ -48,7 +47,11 @@ struct PaymentWebhookRoutes {
     }
 
     /// `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, compared in constant time.
-    static func verify(_ body: Data, header: String, secret: String, now: Date, tolerance: TimeInterval) -> Bool {
+    /// What is wrong with a webhook's signature, or nil when it is genuine and recent.
+    static func signatureProblem(_ body: Data, header: String?, secret: String, now: Date, tolerance: TimeInterval)
+        -> String?
+    {
+        guard let header else { return "the Sandbox-Signature header is missing" }
         var timestamp: Int?
         var signature: String?
         for part in header.split(separator: ",") {
@@ -57,16 +60,22 @@ struct PaymentWebhookRoutes {
             if pair[0] == "t" { timestamp = Int(pair[1]) }
             if pair[0] == "v1" { signature = pair[1] }
         }
-        guard let timestamp, let signature, abs(now.timeIntervalSince1970 - Double(timestamp)) <= tolerance else {
-            return false
+        guard let timestamp, let signature else {
+            return "the Sandbox-Signature header needs t=<unix time>,v1=<signature>"
         }
         let expected = OutboxDispatcher.signature(body, timestamp: timestamp, secret: secret)
         let given = "t=\(timestamp),v1=\(signature)"
-        return Data(expected.utf8).withUnsafeBytes { a in
+        let matches = Data(expected.utf8).withUnsafeBytes { a in
             Data(given.utf8).withUnsafeBytes { b in
                 a.count == b.count && zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
             }
         }
+        guard matches else { return "the Sandbox-Signature header does not match the body" }
+        // Checked after the signature, so only a genuine event learns it came too late.
+        guard abs(now.timeIntervalSince1970 - Double(timestamp)) <= tolerance else {
+            return "the signature's time is more than \(Int(tolerance)) s from now: a replay, or a clock that is off"
+        }
+        return nil
     }
 }
 

@@ -38,7 +38,10 @@ struct AuthMiddleware: RouterMiddleware {
             WebSession.isSafe(request.method)
                 || WebSession.csrfMatches(request.headers[.csrfToken], cookie: cookies[WebSession.csrfCookie])
         else {
-            context.authenticationFailure = "a request with the session cookie needs the X-CSRF-Token header"
+            context.authenticationFailure =
+                request.headers[.csrfToken] == nil
+                ? "a request with the session cookie needs the X-CSRF-Token header"
+                : "the X-CSRF-Token header does not match the marquee_csrf cookie"
             return context
         }
         do {
