@@ -71,6 +71,14 @@ import Testing
                 .get, "/api/v1/movies/\(show.movieId)/showtimes?city=\(city)&date=2026-11-22")
             let past = try #require(try started.object()["venues"] as? [[String: Any]])
             #expect(past.isEmpty)
+            // The show itself has every seat to offer until it starts, and none after.
+            func available() async throws -> Int? {
+                try await APIClient(client: client).send(.get, "/api/v1/shows/\(show.id)").object()["available_seats"]
+                    as? Int
+            }
+            #expect(try await available() == screen.layout.seats.count)
+            try #require(box.environment.clock as? ManualTimeSource).set(show.startsAt)
+            #expect(try await available() == 0)
         }
     }
 

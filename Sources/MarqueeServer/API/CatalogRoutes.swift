@@ -156,7 +156,10 @@ struct CatalogRoutes {
             let venue = snapshot.index.venuesById[show.venueId],
             let screen = snapshot.index.screensById[show.screenId]
         else { throw BookingError.notFound("show", id) }
-        let counts = try await inventory.ledger.availableCounts([show.id], now: clock.now)
+        let now = clock.now
+        // A show that has started takes no holds, so none of its seats can be had.
+        let available =
+            show.startsAt <= now ? 0 : try await inventory.ledger.availableCounts([show.id], now: now)[show.id]
         let categories = screen.layout.categories.map { category in
             CategoryBody(
                 id: category.id.rawValue, name: category.name, price: show.prices[category.id],
@@ -167,6 +170,6 @@ struct CatalogRoutes {
                 id: show.id.rawValue, startsAt: show.startsAt, endsAt: show.endsAt,
                 localStartsAt: LocalTime.format(show.startsAt, timeZone: show.timeZone), timeZone: show.timeZone,
                 movie: movie, venue: VenueBody(venue), screen: ScreenBody(screen), categories: categories,
-                availableSeats: counts[show.id] ?? 0, priceFrom: show.priceFrom))
+                availableSeats: available ?? 0, priceFrom: show.priceFrom))
     }
 }
