@@ -48,6 +48,13 @@ import Testing
                 #expect(closed, "\(name): the connection stayed open")
                 if name == "raw UTF-8 in the query" { #expect(text.contains("must be percent-encoded"), "\(text)") }
             }
+            // A path that climbs with '..' is well-formed HTTP but refused by the router, and says why.
+            let climbing = try RawConnection(port: port)
+            defer { climbing.close() }
+            climbing.send("GET /api/v1/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let (climbed, _) = await climbing.untilClosed(seconds: 10)
+            #expect(climbed.hasPrefix("HTTP/1.1 400"), "\(climbed)")
+            #expect(climbed.contains("may not have '.' or '..' segments"), "\(climbed)")
             // A well-formed request on a new connection is still served.
             let connection = try RawConnection(port: port)
             defer { connection.close() }

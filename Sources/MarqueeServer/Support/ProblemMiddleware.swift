@@ -42,9 +42,18 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .badRequest: "bad_request"
                 default: "http_\(error.status.code)"
                 }
-            let detail =
-                error.body
-                ?? (error.status == .notFound ? "no such route: \(request.uri.path)" : error.status.reasonPhrase)
+            let detail: String
+            if let body = error.body {
+                detail = body
+            } else if error.status == .notFound {
+                detail = "no such route: \(request.uri.path)"
+            } else if error.status == .badRequest,
+                request.uri.path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." })
+            {
+                detail = "a path may not have '.' or '..' segments"
+            } else {
+                detail = error.status.reasonPhrase
+            }
             return Problem(error.status, code: code, detail: detail)
         case let error where DatabaseFailure.isOutOfReach(error):
             context.logger.error(
