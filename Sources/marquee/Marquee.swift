@@ -24,7 +24,9 @@ struct StoreOptions: ParsableArguments {
             "PostgreSQL shared by several instances, postgres://user:password@host:port/db (env MARQUEE_DATABASE_URL); without it, SQLite."
     )
     var databaseUrl: String?
-    @Option(help: "Connections to PostgreSQL per instance (env MARQUEE_DATABASE_POOL, default 20).")
+    @Option(
+        parsing: .unconditional, help: "Connections to PostgreSQL per instance (env MARQUEE_DATABASE_POOL, default 20)."
+    )
     var databasePool: Int?
 
     func configuration() throws -> ServerConfiguration {
@@ -49,23 +51,29 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the box office (the default command).")
 
     @Option(help: "Address to listen on (env MARQUEE_HOST, default 127.0.0.1).") var host: String?
-    @Option(help: "Port to listen on; 0 picks a free one (env MARQUEE_PORT, default 8080).") var port: Int?
+    @Option(parsing: .unconditional, help: "Port to listen on; 0 picks a free one (env MARQUEE_PORT, default 8080).")
+    var port: Int?
     @OptionGroup var store: StoreOptions
-    @Option(help: "Seconds a hold keeps its seats (env MARQUEE_HOLD_TTL, default 600).") var holdTtl: Int?
+    @Option(parsing: .unconditional, help: "Seconds a hold keeps its seats (env MARQUEE_HOLD_TTL, default 600).")
+    var holdTtl: Int?
     @Option(
+        parsing: .unconditional,
         help:
             "Seconds a graceful stop (SIGTERM) may take before what is still running is cancelled (env MARQUEE_SHUTDOWN_GRACE, default 20)."
     ) var shutdownGrace: Int?
     @Flag(help: "Do not load demo data into an empty database (env MARQUEE_NO_DEMO=1).") var noDemo = false
     @Option(
+        parsing: .unconditional,
         help:
             "Threads for network I/O (env MARQUEE_EVENT_LOOPS, default one per core); with several instances on one machine, give each its share."
     ) var eventLoops: Int?
     @Option(
+        parsing: .unconditional,
         help:
             "Requests worked on at once; later ones wait their turn (env MARQUEE_MAX_IN_FLIGHT, default 128; health checks and live streams are not counted)."
     ) var maxInFlight: Int?
     @Option(
+        parsing: .unconditional,
         help:
             "Requests that may wait for a turn; one more is answered 503 server_busy at once (env MARQUEE_MAX_QUEUED, default 1024)."
     ) var maxQueued: Int?
