@@ -63,6 +63,14 @@ import Testing
             let late = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"\#(code)"}"#)
             #expect(late.status == .conflict)
             #expect(try late.object()["code"] as? String == "show_over")
+            // A genuine code for a show the catalog no longer holds (long over) admits nobody either.
+            let old = try other.ticketSigner.code(
+                for: TicketClaims(
+                    ticketId: Ticket.ID("tkt_old"), bookingId: Booking.ID("bkg_old"), showId: Show.ID("gone-show"),
+                    seatId: Seat.ID("A1")))
+            let gone = try await api.send(.post, "/api/v1/checkin", token: staff, json: #"{"code":"\#(old)"}"#)
+            #expect(gone.status == .conflict)
+            #expect(try gone.object()["code"] as? String == "show_over")
         }
     }
 

@@ -43,20 +43,25 @@ struct CheckInRoutes {
         }
         // Checked before the ticket is marked used: a ticket scanned on the wrong day stays good for its own.
         let now = clock.now
-        if let show = catalog.snapshot.index.showsById[claims.showId] {
-            let starts = Date.ISO8601FormatStyle(timeZone: .gmt).format(show.startsAt)
-            if now < show.startsAt.addingTimeInterval(-Self.doorsOpen) {
-                throw Problem(
-                    .conflict, code: "too_early",
-                    detail: "this ticket is for show \(show.id), which starts at \(starts); doors open 3 hours before",
-                    extensions: ["starts_at": .string(starts), "show_id": .string(show.id.rawValue)])
-            }
-            if now > show.startsAt.addingTimeInterval(Self.showOver) {
-                throw Problem(
-                    .conflict, code: "show_over",
-                    detail: "this ticket was for show \(show.id), which started at \(starts)",
-                    extensions: ["starts_at": .string(starts), "show_id": .string(show.id.rawValue)])
-            }
+        // The catalog holds every show from a day before this instance started on; a
+        // ticket for one it does not hold is for a show long over.
+        guard let show = catalog.snapshot.index.showsById[claims.showId] else {
+            throw Problem(
+                .conflict, code: "show_over", detail: "this ticket was for show \(claims.showId), which is long over",
+                extensions: ["show_id": .string(claims.showId.rawValue)])
+        }
+        let starts = Date.ISO8601FormatStyle(timeZone: .gmt).format(show.startsAt)
+        if now < show.startsAt.addingTimeInterval(-Self.doorsOpen) {
+            throw Problem(
+                .conflict, code: "too_early",
+                detail: "this ticket is for show \(show.id), which starts at \(starts); doors open 3 hours before",
+                extensions: ["starts_at": .string(starts), "show_id": .string(show.id.rawValue)])
+        }
+        if now > show.startsAt.addingTimeInterval(Self.showOver) {
+            throw Problem(
+                .conflict, code: "show_over",
+                detail: "this ticket was for show \(show.id), which started at \(starts)",
+                extensions: ["starts_at": .string(starts), "show_id": .string(show.id.rawValue)])
         }
         switch try await bookings.checkIn(claims.ticketId, at: now) {
         case .admitted(let ticket):

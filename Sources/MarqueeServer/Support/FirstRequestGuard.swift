@@ -57,6 +57,9 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Refused: what the upgrade handler still passes on (it replays the head of a
+        // failed WebSocket handshake) must not reach the application for a second answer.
+        if closed.isSet { return }
         // Whatever reaches this handler comes after the upgrade decision: the
         // first request's head (or, after an upgrade, a frame).
         context.fireChannelRead(data)
@@ -73,8 +76,12 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         let detail: String
         if let error = error as? HTTPParserError {
             detail = "the request is not valid HTTP/1.1 (\(Self.describe(error)))"
+        } else if String(describing: type(of: error)).contains("WebSocketUpgradeError") {
+            detail = "the WebSocket handshake lacks a header it needs (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)"
         } else {
-            detail = "the request could not be read (\(error))"
+            // The connection itself failed (reset by the client, say): nobody to answer.
+            logger.debug("a connection failed before its first request", metadata: ["error": "\(error)"])
+            return context.close(promise: nil)
         }
         logger.info("refused a request that could not be read", metadata: ["problem": "\(detail)"])
         let problem = Problem(.badRequest, code: "malformed_request", detail: detail)
@@ -87,11 +94,28 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))),
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
+        // Output first: closing both ways while the client still sends (a body after a
+        // bad head) makes the kernel reset the connection, and the 400 may be lost. The
+        // rest of the connection goes a moment later (or when the client closes its side).
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            let context = bound.value
+            let halfClosed = context.eventLoop.makePromise(of: Void.self)
+            context.close(mode: .output, promise: halfClosed)
+            halfClosed.futureResult.whenFailure { _ in bound.value.close(promise: nil) }
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { bound.value.close(promise: nil) }
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if closed.isSet, let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+            return
+        }
+        userEvent(context: context, event: event)
+    }
+
+    private func userEvent(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, !done {
             // The server is stopping and this connection has not asked for anything yet.
             done = true
