@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MarqueeCore
+import Synchronization
 import Testing
 
 @testable import MarqueeServer
@@ -42,6 +43,31 @@ import Testing
         await refusals(late, saying: "expired")
         await refusals(token, saying: "expired")
         #expect(issuer.verifications.load(ordering: .relaxed) == 4)
+    }
+}
+
+/// An account is asked about once; a database that cannot answer lets a well-signed
+/// token through (and asks again next time) rather than locking every buyer out.
+@Suite struct AccountCheckTests {
+    @Test func eachAccountIsAskedAboutOnceAndAnUnansweredQuestionIsAskedAgain() async throws {
+        let clock = ManualTimeSourceFactory.make()
+        let asked = Mutex<[String]>([])
+        let down = Mutex(true)
+        let issuer = await TokenIssuer(secret: TestBoxOffice.secret, clock: clock, lifetime: 3600) { user in
+            asked.withLock { $0.append(user.rawValue) }
+            if down.withLock({ $0 }) { throw TestFailure("the database is out of reach") }
+            return true
+        }
+        let elsewhere = await TokenIssuer(secret: TestBoxOffice.secret, clock: clock, lifetime: 3600)
+        let first = try await elsewhere.token(for: User.ID("usr_a"))
+        #expect(try await issuer.user(for: first) == User.ID("usr_a"))
+        down.withLock { $0 = false }
+        #expect(try await issuer.user(for: first) == User.ID("usr_a"))
+        // A second token of the same account is not asked about again.
+        clock.advance(by: 1)
+        let second = try await elsewhere.token(for: User.ID("usr_a"))
+        #expect(try await issuer.user(for: second) == User.ID("usr_a"))
+        #expect(asked.withLock { $0 } == ["usr_a", "usr_a"])
     }
 }
 

@@ -30,6 +30,8 @@ public final class TokenIssuer: Sendable {
     /// Whether an account exists; asked once per token and instance, the first
     /// time a token this instance did not sign is used.
     private let accountExists: @Sendable (User.ID) async throws -> Bool
+    /// Accounts seen to exist (accounts are never deleted): each is asked about once.
+    private let knownAccounts = Mutex<Set<User.ID>>([])
 
     /// - Parameter secret: at least 32 bytes.
     /// - Parameter accountExists: a token whose account is not there (its database was
@@ -56,6 +58,7 @@ public final class TokenIssuer: Sendable {
         // of a token goes through the key collection, an actor; when a hot sale's buyers
         // all arrived with fresh tokens, some of them waited seconds for it.)
         remember(token, user: user, expiry: now + lifetime)
+        know(user)
         return token
     }
 
@@ -79,16 +82,33 @@ public final class TokenIssuer: Sendable {
             throw invalid
         }
         let user = User.ID(claims.sub.value)
-        if claims.exp.value > now {
-            guard try await accountExists(user) else {
+        if claims.exp.value > now, !knownAccounts.withLock({ $0.contains(user) }) {
+            // A database that cannot answer now must not lock out every buyer with a
+            // token: the signature is good, so the token passes unremembered and its
+            // account is asked about again on its next use.
+            let exists: Bool
+            do {
+                exists = try await accountExists(user)
+            } catch {
+                return user
+            }
+            guard exists else {
                 reject(token)
                 throw BookingError.unauthenticated("the account of this token does not exist; register or sign in")
             }
+            know(user)
         }
         // Remembered expired too: the next use is refused from the cache.
         remember(token, user: user, expiry: claims.exp.value)
         guard claims.exp.value > now else { throw BookingError.unauthenticated("the token has expired; sign in again") }
         return user
+    }
+
+    private func know(_ user: User.ID) {
+        knownAccounts.withLock { known in
+            if known.count >= 100_000 { known.removeAll(keepingCapacity: true) }
+            known.insert(user)
+        }
     }
 
     private func reject(_ token: String) {
