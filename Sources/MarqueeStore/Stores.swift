@@ -131,16 +131,6 @@ public struct Stores: Sendable {
         }
     }
 
-    /// The secret `name` if it has been made, without making it.
-    public func existingSecret(named name: String, directory: String) async throws -> String? {
-        switch backend {
-        case .postgres(let database):
-            return try await database.existingSecret(named: name)
-        case .sqlite:
-            return Self.secretFile(named: name, directory: directory)
-        }
-    }
-
     /// A secret kept in the data directory (SQLite), if it is there.
     public static func secretFile(named name: String, directory: String) -> String? {
         let path = (directory as NSString).appendingPathComponent(name)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MarqueeServer
 import MarqueeStore
 
@@ -25,13 +26,11 @@ struct VerifyTicket: AsyncParsableCommand {
             // Only read: a wrong --data-dir must not get a new key (which would call every genuine code forged).
             let configuration = try store.configuration()
             let stored: String?
-            if configuration.databaseURL == nil {
-                stored = Stores.secretFile(named: "ticket-signing-key", directory: configuration.dataDirectory)
+            if let url = configuration.databaseURL {
+                stored = try await PostgresBackend.existingSecret(
+                    url: url, named: "ticket-signing-key", logger: Logger(label: "marquee.verify-ticket"))
             } else {
-                let stores = try await Stores.open(configuration.databaseLocation)
-                stored = try await stores.existingSecret(
-                    named: "ticket-signing-key", directory: configuration.dataDirectory)
-                await stores.close()
+                stored = Stores.secretFile(named: "ticket-signing-key", directory: configuration.dataDirectory)
             }
             guard let stored else {
                 throw ValidationError(

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import MarqueeCore
 import MarqueeServer
+import MarqueeStore
 import MarqueeTestSupport
 import NIOCore
 import Testing
@@ -169,6 +170,16 @@ import Testing
             let (missing, _) = try await run(["verify-ticket", code, "--data-dir", elsewhere])
             #expect(missing == 64)
             #expect(!FileManager.default.fileExists(atPath: elsewhere))
+            // Nor is a database that is not Marquee's given Marquee's tables.
+            if TestBoxOffice.onPostgres {
+                let empty = try await ScratchPostgres.shared.createDatabase()
+                let (none, _) = try await run(["verify-ticket", code, "--database-url", empty])
+                #expect(none == 64)
+                #expect(try await !PostgresBackend.hasMarqueeTables(url: empty, logger: box.logger))
+                #expect(
+                    try await PostgresBackend.hasMarqueeTables(
+                        url: try #require(box.configuration.databaseURL), logger: box.logger))
+            }
         }
     }
 }

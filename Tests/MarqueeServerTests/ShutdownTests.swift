@@ -30,7 +30,8 @@ import Testing
             "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
         #expect(head.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) } > 0)
         // Two more have asked for nothing yet: one sent nothing, one half a head.
-        // The stop closes them at once instead of waiting for them until it gives up.
+        // The stop closes them at once instead of waiting for them until it gives up
+        // (then it would take 7 s and end with status 70, which the checks below catch).
         let silent = try RawConnection(port: port)
         defer { silent.close() }
         let halfHead = try RawConnection(port: port)
@@ -51,8 +52,6 @@ import Testing
         #expect(text.contains("POST /api/v1/auth/register 503"), "log:\n\(text.suffix(3000))")
         #expect(!text.contains("unhandled error"), "log:\n\(text.suffix(3000))")
         #expect(text.contains("stopped cleanly"))
-        #expect(await silent.untilClosed(seconds: 1).closed)
-        #expect(await halfHead.untilClosed(seconds: 1).closed)
     }
 
     @Test func anAddressAlreadyInUseIsSaidPlainlyAndTheProcessEnds() async throws {

@@ -154,7 +154,8 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
             let (captured, currency, refunded): (Int64, String, Int64) = (
                 row["amount"], row["currency"], row["refunded"]
             )
-            guard status == "captured" || (status == "refunded" && refunded < captured) else {
+            // A partly refunded payment stays captured; refunded means all of it went back.
+            guard status == "captured" else {
                 return ("cannot_refund_\(status)", payment.rawValue)
             }
             guard amount.currency == currency else { return ("cannot_refund_in_\(amount.currency)", payment.rawValue) }

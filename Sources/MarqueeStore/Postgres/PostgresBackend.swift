@@ -225,8 +225,29 @@ public final class PostgresBackend: Sendable {
     }
 
     /// A secret every instance shares: made by the first to ask, kept in the database.
-    public func existingSecret(named name: String) async throws -> String? {
-        try await rows("SELECT value FROM secrets WHERE name = \(name)", as: String.self, logger: logger).first
+    /// A kept secret read over one connection of its own, without opening the pool
+    /// (which applies migrations): nil when it is not there, or the database has no
+    /// secrets table at all (not a Marquee database).
+    public static func existingSecret(url: String, named name: String, logger: Logger) async throws -> String? {
+        let connection = try await connect(url: url, id: 0, logger: logger)
+        defer { Task { try? await connection.close() } }
+        guard try await hasTable("secrets", connection, logger: logger) else { return nil }
+        let rows = try await connection.query("SELECT value FROM secrets WHERE name = \(name)", logger: logger)
+            .collect()
+        return try rows.first?.decode(String.self)
+    }
+
+    /// Whether the database at `url` has Marquee's tables (its migrations ran there).
+    public static func hasMarqueeTables(url: String, logger: Logger) async throws -> Bool {
+        let connection = try await connect(url: url, id: 0, logger: logger)
+        defer { Task { try? await connection.close() } }
+        return try await hasTable("marquee_migrations", connection, logger: logger)
+    }
+
+    private static func hasTable(_ name: String, _ connection: PostgresConnection, logger: Logger) async throws -> Bool
+    {
+        try await connection.query("SELECT to_regclass(\(name)) IS NOT NULL", logger: logger).collect().first?
+            .decode(Bool.self) ?? false
     }
 
     public func secret(named name: String, make: () -> String) async throws -> String {
