@@ -274,3 +274,66 @@ private final class StopMark: Sendable {
         }
     }
 }
+
+private final class MessageLog: Sendable {
+    let texts = Mutex<[String]>([])
+}
+
+/// The first-request guard lets go of a connection once it becomes a WebSocket:
+/// a quiet watcher outlives the first-request timeout and still hears changes.
+@Suite struct QuietWatcherTests {
+    @Test func aWatcherQuietLongerThanTheFirstRequestTimeoutStillHearsChanges() async throws {
+        let box = try await TestBoxOffice.make { $0.firstRequestTimeout = .seconds(1) }
+        let show = box.upcomingShow(after: TestBoxOffice.start, seats: 500)
+        let messages = MessageLog()
+        try await buildApplication(box).test(.live) { client in
+            let url = "ws://127.0.0.1:\(try #require(client.port))/api/v1/shows/\(show.id)/live"
+            let watching = Task {
+                try await WebSocketClient.connect(
+                    url: url, configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "quiet watcher")
+                ) { inbound, outbound, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        let count = messages.texts.withLock {
+                            $0.append(text); return $0.count
+                        }
+                        if count == 2 { break }
+                    }
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+            }
+            // The snapshot, then three times the guard's timeout of silence.
+            for _ in 0..<200 where messages.texts.withLock({ $0.isEmpty }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .seconds(3))
+            // (On a new connection: the test client's own, opened at the start and silent
+            // since, has been closed by the same timeout.)
+            let base = "http://127.0.0.1:\(try #require(client.port))"
+            func post(_ path: String, _ json: String, token: String? = nil) async throws -> (UInt, [String: Any]) {
+                var request = HTTPClientRequest(url: base + path)
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+                request.body = .bytes(ByteBuffer(string: json))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+                return (response.status.code, object)
+            }
+            let registered = try await post(
+                "/api/v1/auth/register", #"{"email":"late@example.com","password":"correct-horse","name":"late"}"#)
+            let token = try #require(registered.1["token"] as? String)
+            let held = try await post("/api/v1/shows/\(show.id)/holds", #"{"seat_ids":["C3"]}"#, token: token)
+            #expect(held.0 == 201)
+            for _ in 0..<200 where messages.texts.withLock({ $0.count < 2 }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            watching.cancel()
+            _ = try? await watching.value
+        }
+        let received = messages.texts.withLock { $0 }
+        #expect(received.count == 2)
+        #expect(received.last?.contains(#""seat_id":"C3""#) == true, "\(received.last ?? "nothing")")
+    }
+}
