@@ -115,6 +115,8 @@ import Testing
     @Test(arguments: [
         (#""exp_month":12.5,"exp_year":2030"#, "exp_month"),
         (#""exp_month":12,"exp_year":99999999999999999999"#, "exp_year"),
+        // A fraction in a field the request does not have is not the one named.
+        (#""client_lat":51.5,"exp_month":12.5,"exp_year":2030"#, "exp_month"),
     ])
     func aNumberThatDoesNotFitItsFieldIsNamed(fields: String, field: String) async throws {
         let box = try await TestBoxOffice.make()

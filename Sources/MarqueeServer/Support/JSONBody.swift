@@ -54,7 +54,18 @@ enum APIJSON {
             // Foundation's decoder calls a number that does not fit its field (12.5 for a
             // whole number, or beyond 64 bits) "not valid JSON", with no field: find it.
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
-                let field = unfitNumber(in: buffer)
+                let field = unfitNumber(
+                    in: buffer,
+                    decodes: { data in
+                        do {
+                            _ = try decoder.decode(T.self, from: data)
+                            return true
+                        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                            return false
+                        } catch {
+                            return true  // it gets past that number and fails on something else
+                        }
+                    })
             {
                 throw Problem(
                     .badRequest, code: "invalid_field", detail: "\(field) must be a whole number that fits in 64 bits",
@@ -66,29 +77,60 @@ enum APIJSON {
         }
     }
 
-    /// The path of the first number in a valid JSON body that is not a whole number
-    /// within 64 bits; nil if the body is not valid JSON or has none.
-    static func unfitNumber(in buffer: ByteBuffer) -> String? {
+    /// The path of the number in a valid JSON body that does not fit its field: of
+    /// the numbers that are not whole or not within 64 bits, the first whose
+    /// replacement by 0 lets `decodes` get past the failure (an extra field the type
+    /// ignores may hold a fraction too); nil if the body is not valid JSON or has none.
+    static func unfitNumber(in buffer: ByteBuffer, decodes: (Data) -> Bool = { _ in false }) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: buffer), options: [.fragmentsAllowed])
         else { return nil }
-        func find(_ value: Any, _ path: String) -> String? {
+        enum Step {
+            case key(String)
+            case index(Int)
+        }
+        var found: [[Step]] = []
+        func collect(_ value: Any, _ path: [Step]) {
             switch value {
             case let object as [String: Any]:
-                for key in object.keys.sorted() {
-                    if let found = find(object[key]!, path.isEmpty ? key : "\(path).\(key)") { return found }
-                }
+                for key in object.keys.sorted() { collect(object[key]!, path + [.key(key)]) }
             case let array as [Any]:
-                for (index, element) in array.enumerated() {
-                    if let found = find(element, "\(path)[\(index)]") { return found }
-                }
+                for (index, element) in array.enumerated() { collect(element, path + [.index(index)]) }
             case let number as NSNumber where !(value is Bool):
                 let double = number.doubleValue
-                if double.rounded() != double || abs(double) >= 9.2e18 { return path.isEmpty ? "body" : path }
+                if double.rounded() != double || abs(double) >= 9.2e18 { found.append(path) }
             default: break
             }
-            return nil
         }
-        return find(object, "")
+        func replacing(_ value: Any, at path: ArraySlice<Step>) -> Any {
+            guard let step = path.first else { return 0 }
+            switch (step, value) {
+            case (.key(let key), var object as [String: Any]):
+                object[key] = replacing(object[key]!, at: path.dropFirst())
+                return object
+            case (.index(let index), var array as [Any]):
+                array[index] = replacing(array[index], at: path.dropFirst())
+                return array
+            default: return value
+            }
+        }
+        func name(_ path: [Step]) -> String {
+            guard !path.isEmpty else { return "body" }
+            return path.enumerated().map { offset, step in
+                switch step {
+                case .key(let key): offset == 0 ? key : ".\(key)"
+                case .index(let index): "[\(index)]"
+                }
+            }.joined()
+        }
+        collect(object, [])
+        let culprit = found.first { path in
+            guard
+                let changed = try? JSONSerialization.data(
+                    withJSONObject: replacing(object, at: path[...]), options: [.fragmentsAllowed])
+            else { return false }
+            return decodes(changed)
+        }
+        return (culprit ?? found.first).map(name)
     }
 
     private static func problem(for error: DecodingError) -> Problem {
