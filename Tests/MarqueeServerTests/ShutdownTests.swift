@@ -58,8 +58,13 @@ import Testing
         let directory = ScratchDirectory.make("address-in-use")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let port = ScratchPostgres.freePort()
-        let holder = try Self.listen(port: port)
+        // A free port can be taken by another test between the probe and the listen: try a few.
+        var taken: (port: Int, socket: Int32)?
+        for _ in 0..<10 where taken == nil {
+            let port = ScratchPostgres.freePort()
+            if let socket = try? Self.listen(port: port) { taken = (port, socket) }
+        }
+        let (port, holder) = try #require(taken)
         defer { close(holder) }
         let process = Process()
         process.executableURL = try DurabilityTests.marqueeBinary()
@@ -127,7 +132,10 @@ import Testing
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard fd >= 0, bound == 0, Glibc.listen(fd, 8) == 0 else { throw TestFailure("cannot listen on \(port)") }
+        guard fd >= 0, bound == 0, Glibc.listen(fd, 8) == 0 else {
+            if fd >= 0 { Glibc.close(fd) }
+            throw TestFailure("cannot listen on \(port)")
+        }
         return fd
     }
 
