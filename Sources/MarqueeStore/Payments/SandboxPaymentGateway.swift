@@ -166,11 +166,7 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
             try db.execute(
                 sql: "UPDATE psp_payments SET refunded = ?, status = ? WHERE id = ?",
                 arguments: [total, total == captured ? "refunded" : "captured", payment.rawValue])
-            let now = self.clock.now.timeIntervalSince1970
-            try db.execute(
-                sql:
-                    "INSERT INTO psp_events (id, type, payment_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [self.ids.make(prefix: "evt"), "payment.refunded", payment.rawValue, now, now])
+            try self.announce("payment.refunded", of: payment, db)
             return ("ok", payment.rawValue)
         }
         .get()
@@ -276,13 +272,17 @@ public final class SandboxPaymentGateway: PaymentGateway, Sendable {
             guard from.contains(current) else { return ("cannot_\(operation)_\(current)", payment.rawValue) }
             try db.execute(sql: "UPDATE psp_payments SET status = ? WHERE id = ?", arguments: [to, payment.rawValue])
             // Like a real provider, tell the merchant about the change by webhook (delivered later, with retries).
-            let now = self.clock.now.timeIntervalSince1970
-            try db.execute(
-                sql:
-                    "INSERT INTO psp_events (id, type, payment_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [self.ids.make(prefix: "evt"), "payment.\(to)", payment.rawValue, now, now])
+            try self.announce("payment.\(to)", of: payment, db)
             return ("ok", payment.rawValue)
         }
+    }
+
+    /// Records a webhook event for the merchant, due at once (delivered later, with retries).
+    private func announce(_ type: String, of payment: PaymentAuthorization.ID, _ db: Database) throws {
+        let now = clock.now.timeIntervalSince1970
+        try db.execute(
+            sql: "INSERT INTO psp_events (id, type, payment_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [ids.make(prefix: "evt"), type, payment.rawValue, now, now])
     }
 
     /// Runs an operation once per idempotency key and replays its outcome afterwards.
